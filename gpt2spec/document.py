@@ -1,0 +1,29 @@
+"""What the document (``../shared/seed/``) feeds the suite: its example text and the few printed
+values the machinery itself needs. Every other printed value lives, as printed, in
+``snapshots/document/``. Cells are cited as the notebook numbers them (``In [n]``).
+"""
+
+from __future__ import annotations
+
+# In [9]
+TEXT = (
+    "This is a story about Quomatarus."
+    + " When one day Quomatarus decided to do something different and bought a plane ticket to Lamanandu."
+    + " When he arrived to the airport Quomatarus noticed"
+)
+
+# In [14]: utils.get_corner(gpt2.W_E[tokens, :]) on OpenAI's weights (processed by
+# HookedTransformer's defaults), printed at 4 decimals. The fingerprint of OpenAI's GPT-2.
+EMBEDDING_CORNER = (
+    ("0.0517", "-0.0274", "0.0502"),
+    ("0.0270", "-0.0939", "0.0738"),
+    ("-0.0078", "0.0120", "0.0575"),
+)
+EMBEDDING_CORNER_CELL = "In [14]"
+
+# Published outside the document (cited where used).
+# TransformerLens's acceptance test tests/acceptance/test_hooked_transformer.py: the loss of
+# gpt2-small on "Hello world!" is 5.331855773925781, checked there with atol 4e-5.
+HELLO_WORLD = "Hello world!"
+HELLO_WORLD_LOSS = 5.331855773925781
+HELLO_WORLD_ATOL = 4e-5

@@ -1,0 +1,160 @@
+"""pytest wiring: options, the session-scoped model per device, snapshots, benchmarks, report.
+
+``conftest.py`` only loads this module. Specs ask for ``model``, ``run`` (the document's shared
+forward pass), ``printed`` (the document's printed value), ``snapshot`` (a baseline for these
+weights) and ``bench`` (device-aware benchmark).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import torch
+
+from gpt2spec import loading, report, timing
+from gpt2spec.run import DocumentRun, document_run
+from gpt2spec.snapshot import NumericSnapshotExtension
+from gpt2spec.weights import Weights, identify, source
+
+MODEL_FIXTURES = {"model", "run", "weights"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gpt2spec", "GPT-2 small specification")
+    group.addoption(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="run the claims on cpu, cuda, or both (auto: CPU and CUDA, CUDA skipped where absent)",
+    )
+    group.addoption(
+        "--require-pretrained",
+        action="store_true",
+        help="fail, instead of skip, the claims that need OpenAI's weights when the weights are not OpenAI's",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        loading.check_supported()
+        config.stash[DEVICES] = loading.resolve_device(config.getoption("--device"))
+    except loading.SetupError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[REPORT] = report.Tally()
+    config.pluginmanager.register(config.stash[REPORT], "gpt2spec-tally")
+
+
+DEVICES = pytest.StashKey[list]()
+REPORT = pytest.StashKey["report.Tally"]()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    v = loading.versions()
+    return [
+        "gpt2spec: " + ", ".join(f"{k} {val}" for k, val in v.items()),
+        f"gpt2spec: GPT-2 small from {source()}",
+        "gpt2spec: devices: " + ", ".join(
+            d + ("" if d == "cpu" or torch.cuda.is_available() else " (not available here: skipped)")
+            for d in config.stash[DEVICES]
+        ),
+    ]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "device" in metafunc.fixturenames:
+        metafunc.parametrize("device", metafunc.config.stash[DEVICES], indirect=True, scope="session")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Fail fast, in one line, on a setup that cannot load the model (not for --collect-only)."""
+    if session.config.option.collectonly:
+        return
+    if any(MODEL_FIXTURES & set(getattr(item, "fixturenames", ())) for item in session.items):
+        try:
+            loading.check_offline_cache()
+        except loading.SetupError as error:
+            raise pytest.UsageError(str(error)) from None
+
+
+@pytest.fixture(scope="session")
+def device(request: pytest.FixtureRequest) -> str:
+    name = getattr(request, "param", "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        pytest.skip("CUDA is not available on this machine (the CPU run covers the claim)")
+    return name
+
+
+@pytest.fixture(scope="session")
+def model(device: str) -> Any:
+    """GPT-2 small, loaded once per device through TransformerLens's own entry point."""
+    try:
+        return loading.load(device)
+    except loading.SetupError as error:
+        pytest.exit(str(error), returncode=4)
+    except OSError as error:  # huggingface_hub / transformers: no network, missing files
+        first = str(error).strip().splitlines()[0]
+        pytest.exit(f"could not load GPT-2 small ({first}): see README, 'Running offline'", returncode=4)
+
+
+@pytest.fixture(scope="session")
+def weights(model: Any, device: str, pytestconfig: pytest.Config) -> Weights:
+    found = identify(model)
+    pytestconfig.stash[REPORT].weights[device] = found
+    return found
+
+
+@pytest.fixture(scope="session")
+def run(model: Any) -> DocumentRun:
+    """The document's tokens, logits and cache on its example text: one forward pass a device."""
+    return document_run(model)
+
+
+@pytest.fixture(autouse=True)
+def _openai_weights_only(request: pytest.FixtureRequest) -> None:
+    """Claims marked ``openai`` hold only for OpenAI's weights: skip them, loudly, on any other."""
+    if request.node.get_closest_marker("openai") is None:
+        return
+    found: Weights = request.getfixturevalue("weights")
+    if found.is_openai:
+        return
+    reason = f"needs OpenAI's GPT-2 weights, and these are not ({found.verdict})"
+    if request.config.getoption("--require-pretrained"):
+        pytest.fail(reason + " and --require-pretrained was given", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def snapshot(snapshot: Any, request: pytest.FixtureRequest) -> Any:
+    """syrupy's snapshot, numeric, stored under snapshots/<weights>/: a baseline for these weights.
+
+    On OpenAI's weights, an entry nobody has recorded yet (the document prints no such value)
+    passes with a warning saying how to record it, so a user's first real run does not fail.
+    """
+    found: Weights = request.getfixturevalue("weights")
+    root = Path(request.config.rootpath) / "snapshots"
+    extension = NumericSnapshotExtension.for_folder(root, found.snapshot_id, missing_ok=found.is_openai)
+    return snapshot.use_extension(extension)
+
+
+@pytest.fixture
+def printed(snapshot: Any, request: pytest.FixtureRequest) -> Any:
+    """A snapshot under snapshots/document/: the document's printed outputs, transcribed as printed."""
+    root = Path(request.config.rootpath) / "snapshots"
+    return snapshot.use_extension(NumericSnapshotExtension.for_folder(root, "document"))
+
+
+@pytest.fixture
+def bench(benchmark: Any, device: str, request: pytest.FixtureRequest) -> Callable[[Callable[[], Any]], Any]:
+    """``bench(fn)`` times ``fn`` on this test's device and returns its result.
+
+    Grouped by claim (the test id without the device) so CPU and CUDA sit side by side.
+    """
+    benchmark.group = report.claim_id(request.node)
+    benchmark.extra_info["device"] = device
+    return lambda fn: timing.measure(benchmark, device, fn)
+
+
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
+    machine_info.update(timing.machine_info())

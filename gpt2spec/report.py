@@ -1,0 +1,56 @@
+"""What the run says at the end: whose weights, and how many of the document's claims held."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+
+def claim_id(item: pytest.Item) -> str:
+    """The test id without its device: one name for the same claim on CPU and CUDA."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return item.nodeid
+    params = [str(v) for k, v in callspec.params.items() if k != "device"]
+    ids = [part for part in callspec.id.split("-") if part not in ("cpu", "cuda")]
+    base = item.nodeid.split("[")[0]
+    return f"{base}[{'-'.join(ids)}]" if ids or params else base
+
+
+@dataclass
+class Tally:
+    """Counts outcomes by kind of claim; a pytest plugin registered by ``gpt2spec.plugin``."""
+
+    weights: dict[str, Any] = field(default_factory=dict)  # device -> weights.Weights
+    counts: Counter = field(default_factory=Counter)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" or report.skipped or (report.when == "setup" and report.failed):
+            kind = "document" if "cell" in report.keywords else "beyond"
+            reason = str(report.longrepr[2]) if report.skipped and isinstance(report.longrepr, tuple) else ""
+            if report.skipped and "OpenAI" in reason:
+                outcome = "skipped (need OpenAI's weights)"
+            elif report.skipped and "CUDA" in reason:
+                outcome = "skipped (no CUDA)"
+            else:
+                outcome = report.outcome
+            self.counts[kind, outcome] += 1
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if not self.counts:
+            return
+        tr = terminalreporter
+        tr.section("GPT-2 small specification")
+        for device, found in self.weights.items():
+            tr.write_line(f"weights on {device}: {found.verdict}; from {found.source}")
+        for kind, title in (("document", "document claims"), ("beyond", "beyond the document")):
+            parts = [
+                f"{n} {'verified' if outcome == 'passed' else outcome}"
+                for (k, outcome), n in sorted(self.counts.items(), key=lambda kv: kv[0][1] != "passed")
+                if k == kind
+            ]
+            if parts:
+                tr.write_line(f"{title}: " + ", ".join(parts))

@@ -1,0 +1,25 @@
+"""The document's forward pass (In [12], In [16]): computed once per device and shared."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jaxtyping import Float, Int
+from torch import Tensor
+
+from gpt2spec import document
+
+
+@dataclass(frozen=True)
+class DocumentRun:
+    tokens: Int[Tensor, "1 pos"]
+    str_tokens: list[str]
+    logits: Float[Tensor, "1 pos d_vocab"]
+    cache: Any  # transformer_lens ActivationCache
+
+
+def document_run(model: Any, text: str = document.TEXT) -> DocumentRun:
+    tokens = model.to_tokens(text)  # In [12]
+    logits, cache = model.run_with_cache(tokens)  # In [16]
+    return DocumentRun(tokens=tokens, str_tokens=list(model.to_str_tokens(text)), logits=logits, cache=cache)

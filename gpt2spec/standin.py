@@ -1,0 +1,143 @@
+"""Stand-in weights: an offline Hugging Face cache for GPT-2 small with seeded random weights.
+
+OpenAI's weights cannot be downloaded where CI runs. This writes the standard hub cache
+layout around the *real* config and tokenizer files plus weights drawn from a fixed seed, so
+TransformerLens's own loaders run unchanged with ``HF_HOME=<dir> HF_HUB_OFFLINE=1``.
+
+The weights come from SplitMix64, a counter-based integer hash computed in numpy ``uint64``
+arithmetic: no library RNG whose stream could change between versions, no torch, no device.
+Two builds with the same seed are byte-identical on any machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+SEED = 20240101
+REPOS = ("openai-community/gpt2", "gpt2")  # TransformerLens 3.x asks for the first, 4.x for "gpt2"
+SMALL_FILES = (
+    "config.json",
+    "generation_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.json",
+    "merges.txt",
+)
+MARKER = "gpt2spec_standin.json"  # sits in the snapshot; the loader reads it to name the seed
+STD = 0.02  # GPT-2's initializer_range
+
+_M1, _M2, _GOLD = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), np.uint64(0x9E3779B97F4A7C15)
+
+
+def splitmix64(counter: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser of ``counter`` (uint64): one well-mixed 64-bit word per input."""
+    with np.errstate(over="ignore"):
+        z = counter * _GOLD
+        z = (z ^ (z >> np.uint64(30))) * _M1
+        z = (z ^ (z >> np.uint64(27))) * _M2
+        return z ^ (z >> np.uint64(31))
+
+
+def uniform_tensor(seed: int, stream: int, shape: tuple[int, ...], center: float, std: float) -> np.ndarray:
+    """float32 uniform noise with the given mean and standard deviation, exactly reproducible.
+
+    The top 24 bits of each hash give a float32 in [0, 1) with no rounding, so the result
+    does not depend on the platform's float arithmetic beyond IEEE single precision.
+    """
+    n = int(np.prod(shape))
+    base = np.uint64((seed * 1_000_003 + stream) & 0xFFFFFFFF) << np.uint64(32)
+    words = splitmix64(base + np.arange(n, dtype=np.uint64))
+    u = (words >> np.uint64(40)).astype(np.float32) / np.float32(1 << 24)
+    half_width = np.float32(std * np.sqrt(3.0))  # uniform on [-a, a] has std a / sqrt(3)
+    return ((u * np.float32(2) - np.float32(1)) * half_width + np.float32(center)).reshape(shape)
+
+
+def gpt2_state_dict(config: dict, seed: int = SEED) -> dict[str, np.ndarray]:
+    """Every tensor of ``GPT2LMHeadModel`` (lm_head is tied to wte, as in OpenAI's file)."""
+    d, n_layer, vocab, n_pos = config["n_embd"], config["n_layer"], config["vocab_size"], config["n_positions"]
+    shapes: dict[str, tuple[tuple[int, ...], float, float]] = {
+        "transformer.wte.weight": ((vocab, d), 0.0, STD),
+        "transformer.wpe.weight": ((n_pos, d), 0.0, STD / 2),
+    }
+    for i in range(n_layer):
+        h = f"transformer.h.{i}."
+        shapes |= {
+            h + "ln_1.weight": ((d,), 1.0, 0.1),
+            h + "ln_1.bias": ((d,), 0.0, 0.02),
+            h + "attn.c_attn.weight": ((d, 3 * d), 0.0, STD),
+            h + "attn.c_attn.bias": ((3 * d,), 0.0, 0.02),
+            h + "attn.c_proj.weight": ((d, d), 0.0, STD),
+            h + "attn.c_proj.bias": ((d,), 0.0, 0.02),
+            h + "ln_2.weight": ((d,), 1.0, 0.1),
+            h + "ln_2.bias": ((d,), 0.0, 0.02),
+            h + "mlp.c_fc.weight": ((d, 4 * d), 0.0, STD),
+            h + "mlp.c_fc.bias": ((4 * d,), 0.0, 0.02),
+            h + "mlp.c_proj.weight": ((4 * d, d), 0.0, STD),
+            h + "mlp.c_proj.bias": ((d,), 0.0, 0.02),
+        }
+    shapes |= {"transformer.ln_f.weight": ((d,), 1.0, 0.1), "transformer.ln_f.bias": ((d,), 0.0, 0.02)}
+    return {
+        name: uniform_tensor(seed, stream, shape, center, std)
+        for stream, (name, (shape, center, std)) in enumerate(shapes.items())
+    }
+
+
+def revision(seed: int) -> str:
+    """A fixed 40-hex 'commit' for refs/main, derived from the seed (the hub needs one)."""
+    return hashlib.sha1(f"gpt2spec-standin-{seed}".encode()).hexdigest()
+
+
+def build(source: Path, hf_home: Path, seed: int = SEED) -> Path:
+    """Write the cache under ``hf_home/hub`` and return the hub folder."""
+    from safetensors.numpy import save_file
+
+    missing = [f for f in SMALL_FILES if not (source / f).is_file()]
+    if missing:
+        raise SystemExit(f"{source} lacks {', '.join(missing)}: point --source at a copy of GPT-2 small's config and tokenizer.")
+    hub = hf_home / "hub"
+    rev = revision(seed)
+    first: Path | None = None
+    for repo in REPOS:
+        repo_dir = hub / ("models--" + repo.replace("/", "--"))
+        snap = repo_dir / "snapshots" / rev
+        if repo_dir.exists():
+            shutil.rmtree(repo_dir)
+        snap.mkdir(parents=True)
+        (repo_dir / "refs").mkdir()
+        (repo_dir / "refs" / "main").write_text(rev)
+        for f in SMALL_FILES:
+            shutil.copyfile(source / f, snap / f)
+        (snap / MARKER).write_text(json.dumps({"seed": seed, "generator": "splitmix64-uniform", "std": STD}) + "\n")
+        if first is None:
+            config = json.loads((source / "config.json").read_text())
+            save_file(gpt2_state_dict(config, seed), str(snap / "model.safetensors"), metadata={"format": "pt"})
+            first = snap
+        else:  # same bytes, one copy on disk
+            (snap / "model.safetensors").symlink_to(os.path.relpath(first / "model.safetensors", snap))
+    return hub
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="gpt2spec-standin",
+        description="Build an offline Hugging Face cache of GPT-2 small with seeded random weights.",
+    )
+    p.add_argument("hf_home", type=Path, help="folder to use as HF_HOME (created if missing)")
+    p.add_argument("--source", type=Path, default=Path("../shared/gpt2"), help="folder with GPT-2's config and tokenizer files")
+    p.add_argument("--seed", type=int, default=SEED)
+    args = p.parse_args(argv)
+    hub = build(args.source, args.hf_home, args.seed)
+    print(f"stand-in GPT-2 small (seed {args.seed}) written to {hub}; use HF_HOME={args.hf_home} HF_HUB_OFFLINE=1")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

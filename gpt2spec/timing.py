@@ -1,0 +1,41 @@
+"""Benchmarks that time what a device actually did.
+
+CUDA kernels are queued, so a timer around a Python call measures the queueing; each timed call
+therefore ends with ``torch.cuda.synchronize()``. The first call on a device pays for kernel
+selection and allocator growth, so warm-up rounds run untimed (pytest-benchmark's ``pedantic``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
+
+import torch
+
+T = TypeVar("T")
+ROUNDS = 5
+WARMUP_ROUNDS = 1
+
+
+def synchronized(device: str, fn: Callable[[], T]) -> Callable[[], T]:
+    if not device.startswith("cuda"):
+        return fn
+
+    def run() -> T:
+        out = fn()
+        torch.cuda.synchronize(device)
+        return out
+
+    return run
+
+
+def measure(benchmark: Any, device: str, fn: Callable[[], T], rounds: int = ROUNDS) -> T:
+    """Time ``fn`` on ``device`` and return its result (pedantic calls it once when benchmarks are off)."""
+    return benchmark.pedantic(synchronized(device, fn), rounds=rounds, warmup_rounds=WARMUP_ROUNDS, iterations=1)
+
+
+def machine_info() -> dict[str, Any]:
+    """What pytest-benchmark's JSON should say about the devices beyond the CPU."""
+    info: dict[str, Any] = {"torch": torch.__version__, "cuda": torch.version.cuda}
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info

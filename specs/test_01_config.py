@@ -1,0 +1,35 @@
+"""Getting acquainted with the model: its configuration (In [5], ``print(gpt2.cfg)``)."""
+
+import pytest
+
+from gpt2spec import loading
+
+# In [5], field by field, as printed. The expected values live in snapshots/document/.
+FIELDS = [
+    "act_fn", "attention_dir", "attn_only", "d_head", "d_mlp", "d_model", "d_vocab", "d_vocab_out",
+    "default_prepend_bos", "dtype", "eps", "final_rms", "gated_mlp", "n_ctx", "n_heads", "n_layers",
+    "n_params", "normalization_type", "parallel_attn_mlp", "positional_embedding_type",
+    "post_embedding_ln", "rotary_dim", "scale_attn_by_inverse_layer_idx", "tokenizer_prepends_bos",
+]  # fmt: skip
+
+# Where a TransformerLens version differs from the document by design: major -> value, and why.
+# Measured on the stand-in with compatibility mode (4.x) and HookedTransformer (3.9).
+BY_VERSION = {
+    "normalization_type": ({4: "LN"}, "4.x keeps LayerNorm modules after folding their weights; 2.x/3.x say LNPre"),
+    "n_params": ({4: None}, "4.x's bridge config does not count parameters"),
+    "tokenizer_prepends_bos": ({3: True, 4: True}, "3.x/4.x record that GPT-2's tokenizer is given the BOS"),
+}
+
+
+@pytest.mark.cell(5)
+@pytest.mark.parametrize("field", [pytest.param(f, id=f"cfg.{f} is as printed") for f in FIELDS])
+def test_the_config_is_gpt2_small(model, field, printed, bench):
+    """In [5]: print(gpt2.cfg) shows GPT-2 small: 12 layers of 12 heads of 64, d_model 768, d_mlp 3072,
+    a 50257-token vocabulary, 1024 positions, gelu_new, causal attention, float32."""
+    value = bench(lambda: getattr(model.cfg, field))
+    shown = str(value) if field == "dtype" else value
+    versioned, why = BY_VERSION.get(field, ({}, ""))
+    if loading.tl_major() in versioned:
+        assert shown == versioned[loading.tl_major()], why
+    else:
+        assert printed == shown

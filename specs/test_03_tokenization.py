@@ -1,0 +1,38 @@
+"""Tokenizing the document's example text (In [9], [11], [12])."""
+
+import pytest
+
+from gpt2spec import document, loading
+
+
+# TransformerLens 3.x and 4.x hand GPT-2's tokenizer a BOS of its own (cfg.tokenizer_prepends_bos
+# is True there), so tokenizer.encode(text) starts with 50256; the document's 2.x tokenizer did not.
+ENCODE_PREPENDS_BOS = {2: False, 3: True, 4: True}
+
+
+@pytest.mark.cell(11)
+def test_the_text_encodes_to_44_ids(model, printed, bench):
+    """In [11]: gpt2.tokenizer.encode(text) gives 44 ids, [1212, 318, 257, 1621, ..., 385, 6810]."""
+    ids = bench(lambda: model.tokenizer.encode(document.TEXT))
+    if ENCODE_PREPENDS_BOS[loading.tl_major()]:
+        assert ids[0] == model.tokenizer.bos_token_id, "TransformerLens >= 3 gives the tokenizer a BOS"
+        ids = ids[1:]
+    assert len(ids) == 44
+    assert printed == ids
+
+
+@pytest.mark.cell(12)
+def test_the_string_tokens_start_with_endoftext(model, printed, bench):
+    """In [12]: gpt2.to_str_tokens(text) is 45 strings, '<|endoftext|>' first, then 'This', ' is', ...
+    with 'Quomatarus' split as ' Qu', 'om', 'atar', 'us'."""
+    str_tokens = bench(lambda: model.to_str_tokens(document.TEXT))
+    assert str_tokens[0] == "<|endoftext|>"
+    assert printed == list(str_tokens)
+
+
+@pytest.mark.cell(12)
+def test_the_tokens_have_shape_1_by_45(model, printed, bench):
+    """In [12]: tokens = gpt2.to_tokens(text); tokens.shape is torch.Size([1, 45]): the BOS is prepended."""
+    tokens = bench(lambda: model.to_tokens(document.TEXT))
+    assert tokens[0, 0].item() == model.tokenizer.bos_token_id
+    assert printed == tokens.shape

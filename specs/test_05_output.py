@@ -1,0 +1,172 @@
+"""Output: "What comes out?" Logits, the cache, probabilities and the next token (In [15]-[30])."""
+
+import einops
+import pytest
+import torch
+from jaxtyping import Float
+from torch import Tensor
+
+from gpt2spec import document, loading, snapshot as numeric
+
+# In [30]: the two later "Quomatarus" are predicted piece by piece. Index i of
+# probs[:, tokens].diag(1) is the probability of token i+1; ' Qu' sits at 6, 14 and 40.
+LATER_PIECES = {"second": [14, 15, 16], "third": [40, 41, 42]}
+
+
+def next_token_log_probs(logits: Float[Tensor, "1 pos vocab"], tokens) -> Float[Tensor, "pos_minus_1"]:
+    """In [30]: log_probs[:, tokens.squeeze()].diag(1), the log-probability of each actual next token."""
+    log_probs = logits.squeeze().log_softmax(dim=-1)
+    return log_probs[:, tokens.squeeze()].diag(1)
+
+
+@pytest.mark.cell(15)
+def test_the_logits_are_1_by_45_by_50257(model, run, printed, bench):
+    """In [15]: gpt2(tokens).shape is torch.Size([1, 45, 50257]): a score for every token at every position."""
+    logits = bench(lambda: model(run.tokens))
+    assert printed == logits.shape
+    torch.testing.assert_close(logits, run.logits, atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
+
+
+@pytest.mark.cell(16)
+def test_run_with_cache_returns_the_same_logits(model, run, printed, bench):
+    """In [16]: logits, cache = gpt2.run_with_cache(tokens); logits.shape is torch.Size([1, 45, 50257])."""
+    logits, _ = bench(lambda: model.run_with_cache(run.tokens))
+    assert printed == logits.shape
+    torch.testing.assert_close(logits, run.logits, atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
+
+
+# In [16] prints the cache's keys in order (truncated in the export); these are the ones shown.
+CACHE_KEYS_SHOWN = [
+    "hook_embed", "hook_pos_embed", "blocks.0.hook_resid_pre", "blocks.0.ln1.hook_scale",
+    "blocks.0.ln1.hook_normalized", "blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.0.attn.hook_v",
+    "blocks.0.attn.hook_attn_scores", "blocks.0.attn.hook_pattern", "blocks.0.attn.hook_z",
+    "blocks.0.hook_attn_out", "blocks.0.hook_resid_mid", "blocks.0.ln2.hook_scale",
+    "blocks.0.ln2.hook_normalized", "blocks.0.mlp.hook_pre", "blocks.0.mlp.hook_post",
+    "blocks.0.hook_mlp_out", "blocks.0.hook_resid_post", "blocks.1.hook_resid_pre",
+]  # fmt: skip
+# How many keys each TransformerLens gives (measured on GPT-2 small): 4.x adds hook_in/hook_out
+# aliases of every component in compatibility mode; 3.x adds two over 2.18.
+CACHE_KEY_COUNT = {2: 208, 3: 210, 4: 493}
+
+
+@pytest.mark.cell(16)
+def test_the_cache_holds_the_printed_activations_in_order(run, printed, bench):
+    """In [16]: ActivationCache with keys ['hook_embed', 'hook_pos_embed', 'blocks.0.hook_resid_pre', ...]:
+    every activation of the forward pass, in the order computed."""
+    keys = bench(lambda: list(run.cache.keys()))
+    shown_in_order = [k for k in keys if k in set(CACHE_KEYS_SHOWN)]
+    assert printed == shown_in_order
+    assert len(keys) == CACHE_KEY_COUNT[loading.tl_major()], "the number of keys is version-specific"
+
+
+@pytest.mark.cell(29)
+def test_softmax_rows_sum_to_one(run, bench):
+    """In [29]: einops.reduce(probs, 'pos token -> pos', 'sum') is 1.0000 at all 45 positions."""
+    probs = bench(lambda: run.logits.squeeze().softmax(dim=-1))
+    sums = einops.reduce(probs, "pos token -> pos", "sum")
+    assert sums.shape == (45,)
+    torch.testing.assert_close(sums, torch.ones_like(sums), atol=numeric.NOISE_ABS, rtol=0)
+
+
+@pytest.mark.cell(29)
+def test_log_probabilities_of_the_first_tokens(run, snapshot, bench):
+    """In [29]: probs = logits.squeeze().softmax(dim=-1); its corner, as log-probabilities (a baseline)."""
+    probs = bench(lambda: run.logits.squeeze().softmax(dim=-1))
+    assert snapshot == loading.get_corner(probs.log())
+
+
+@pytest.mark.openai
+@pytest.mark.cell(29)
+def test_the_probability_corner_is_as_printed(run, printed, bench):
+    """In [29]: utils.get_corner(probs) is [[6.6198e-04, 2.4113e-02, 9.5430e-04], [1.1472e-05, ...], ...]."""
+    probs = bench(lambda: run.logits.squeeze().softmax(dim=-1))
+    assert printed == loading.get_corner(probs)
+
+
+@pytest.mark.cell(21)
+def test_the_top_token_decodes_from_the_argmax(model, run, snapshot, bench):
+    """In [21]: last = logits[0, -1]; gpt2.tokenizer.decode(last.argmax()) names the predicted next token."""
+    last = run.logits[0, -1]
+    top = bench(lambda: last.argmax())
+    assert last[top] == last.max()
+    assert snapshot == (top.item(), model.tokenizer.decode(top))
+
+
+@pytest.mark.openai
+@pytest.mark.cell(21)
+def test_the_next_token_is_that(model, run, printed, bench):
+    """In [21]: last.argmax() is tensor(326), and gpt2.tokenizer.decode(326) is ' that'."""
+    top = bench(lambda: run.logits[0, -1].argmax())
+    assert printed == (top.item(), model.tokenizer.decode(top))
+
+
+@pytest.mark.cell(24)
+def test_the_top_five_are_sorted(model, run, snapshot, bench):
+    """In [24]: last.topk(5) gives five values in descending order and their token ids."""
+    top = bench(lambda: run.logits[0, -1].topk(5))
+    assert (top.values[:-1] >= top.values[1:]).all()
+    assert snapshot == {"values": top.values, "indices": top.indices, "decoded": [model.tokenizer.decode(i) for i in top.indices]}
+
+
+@pytest.mark.openai
+@pytest.mark.cell(24)
+def test_the_top_five_are_that_a_the_he_his(model, run, printed, bench):
+    """In [24]: values=[16.2408, 15.2805, 14.8070, 13.7773, 13.6780], indices=[326, 257, 262, 339, 465]:
+    " that", " a", " the", " he", " his"."""
+    top = bench(lambda: run.logits[0, -1].topk(5))
+    assert printed == {"values": top.values, "indices": top.indices, "decoded": [model.tokenizer.decode(i) for i in top.indices]}
+
+
+@pytest.mark.cell(30)
+def test_log_probabilities_of_the_actual_next_tokens(run, snapshot, bench):
+    """In [30]: token_log_probs = log_probs[:, tokens.squeeze()].diag(1): 44 values, all <= 0."""
+    token_log_probs = bench(lambda: next_token_log_probs(run.logits, run.tokens))
+    assert token_log_probs.shape == (44,)
+    assert (token_log_probs <= 0).all()
+    assert snapshot == token_log_probs
+
+
+@pytest.mark.openai
+@pytest.mark.cell(30)
+def test_the_next_token_probabilities_are_as_printed(run, printed, bench):
+    """In [30]: t.round(probs[:, tokens.squeeze()].diag(1), decimals=3) is [0.0080, 0.1840, 0.3330, ...]."""
+    probs = bench(lambda: next_token_log_probs(run.logits, run.tokens).exp())
+    assert printed == probs
+
+
+@pytest.mark.openai
+@pytest.mark.cell(30)
+def test_the_next_token_log_probabilities_are_as_printed(run, printed, bench):
+    """In [30]: token_log_probs is [-4.8580e+00, -1.6949e+00, -1.1008e+00, ..., -3.9126e+00]."""
+    assert printed == bench(lambda: next_token_log_probs(run.logits, run.tokens))
+
+
+@pytest.mark.openai
+@pytest.mark.cell(30)
+@pytest.mark.parametrize("occurrence", [pytest.param(o, id=f"the {o} Quomatarus is predicted above 0.9") for o in LATER_PIECES])
+def test_in_context_the_name_is_predicted(run, occurrence, bench):
+    """In [30]: once seen, the made-up name is predicted piece by piece: 'om', 'atar', 'us' get
+    0.9140, 0.9800, 0.9960 the second time and 0.9930, 0.9940, 0.9980 the third."""
+    probs = bench(lambda: next_token_log_probs(run.logits, run.tokens).exp())
+    assert (probs[LATER_PIECES[occurrence]] > 0.9).all()
+
+
+def test_the_logits_are_the_unembedded_final_residual(model, run, bench):
+    """Beyond the document: logits = ln_final(resid_post of the last block) @ W_U + b_U."""
+    cache = run.cache
+    resid = cache[f"blocks.{model.cfg.n_layers - 1}.hook_resid_post"]
+
+    def unembed():
+        centred = resid - resid.mean(dim=-1, keepdim=True)
+        normalized = centred / cache["ln_final.hook_scale"]
+        return normalized @ model.W_U + model.b_U
+
+    torch.testing.assert_close(bench(unembed), run.logits, atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
+
+
+@pytest.mark.openai
+def test_the_loss_on_hello_world_is_transformerlens_reference(model, bench):
+    """TransformerLens's own acceptance test: gpt2-small's loss on "Hello world!" is 5.331855773925781
+    (tests/acceptance/test_hooked_transformer.py, tolerance 4e-5)."""
+    loss = bench(lambda: model(document.HELLO_WORLD, return_type="loss"))
+    assert abs(loss.item() - document.HELLO_WORLD_LOSS) < document.HELLO_WORLD_ATOL

@@ -1,0 +1,77 @@
+"""Structure: the parameters and activations of a block (In [31], [32]), and the residual stream."""
+
+import pytest
+import torch
+
+from gpt2spec import loading, snapshot as numeric
+
+# In [31] lists block 0's parameters and the rest, with their shapes (in snapshots/document/).
+PARAMETERS = [
+    "embed.W_E", "pos_embed.W_pos",
+    "blocks.0.attn.W_Q", "blocks.0.attn.W_K", "blocks.0.attn.W_V", "blocks.0.attn.W_O",
+    "blocks.0.attn.b_Q", "blocks.0.attn.b_K", "blocks.0.attn.b_V", "blocks.0.attn.b_O",
+    "blocks.0.mlp.W_in", "blocks.0.mlp.b_in", "blocks.0.mlp.W_out", "blocks.0.mlp.b_out",
+    "unembed.W_U", "unembed.b_U",
+]  # fmt: skip
+# 4.x's TransformerLens view also lists the (folded) LayerNorm weights the document's LNPre lacks.
+EXTRA_PARAMETERS = {4: {"blocks.0.ln1.w", "blocks.0.ln1.b", "blocks.0.ln2.w", "blocks.0.ln2.b", "ln_final.w", "ln_final.b"}}
+
+# In [32] lists block 0's activations and the rest, with their shapes.
+ACTIVATIONS = [
+    "hook_embed", "hook_pos_embed", "blocks.0.hook_resid_pre", "blocks.0.ln1.hook_scale",
+    "blocks.0.ln1.hook_normalized", "blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.0.attn.hook_v",
+    "blocks.0.attn.hook_attn_scores", "blocks.0.attn.hook_pattern", "blocks.0.attn.hook_z",
+    "blocks.0.hook_attn_out", "blocks.0.hook_resid_mid", "blocks.0.ln2.hook_scale",
+    "blocks.0.ln2.hook_normalized", "blocks.0.mlp.hook_pre", "blocks.0.mlp.hook_post",
+    "blocks.0.hook_mlp_out", "blocks.0.hook_resid_post", "ln_final.hook_scale",
+]  # fmt: skip
+
+
+def shown_by_in_31(name: str) -> bool:
+    return ".0." in name or "blocks" not in name
+
+
+@pytest.mark.cell(31)
+@pytest.mark.parametrize("name", [pytest.param(n, id=f"{n} has the printed shape") for n in PARAMETERS])
+def test_parameter_shapes(model, name, printed, bench):
+    """In [31]: e.g. blocks.0.attn.W_Q torch.Size([12, 768, 64]), blocks.0.mlp.W_in torch.Size([768, 3072])."""
+    params = bench(lambda: loading.tl_parameters(model))
+    assert printed == params[name].shape
+
+
+@pytest.mark.cell(31)
+def test_block_0_has_exactly_the_printed_parameters(model, bench):
+    """In [31]: block 0 and the model outside the blocks have exactly these 16 parameters."""
+    params = bench(lambda: loading.tl_parameters(model))
+    shown = {n for n in params if shown_by_in_31(n)}
+    assert shown == set(PARAMETERS) | EXTRA_PARAMETERS.get(loading.tl_major(), set())
+
+
+@pytest.mark.cell(32)
+@pytest.mark.parametrize("name", [pytest.param(n, id=f"{n} has the printed shape") for n in ACTIVATIONS])
+def test_activation_shapes(run, name, printed, bench):
+    """In [32]: e.g. blocks.0.attn.hook_pattern torch.Size([1, 12, 45, 45]), blocks.0.mlp.hook_pre
+    torch.Size([1, 45, 3072]), ln_final.hook_scale torch.Size([1, 45, 1])."""
+    assert printed == bench(lambda: run.cache[name].shape)
+
+
+def close(actual, expected):
+    torch.testing.assert_close(actual, expected, atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
+
+
+def test_the_residual_stream_starts_as_token_plus_position(run, bench):
+    """Beyond the document: resid_pre of block 0 is hook_embed + hook_pos_embed."""
+    c = run.cache
+    close(bench(lambda: c["hook_embed"] + c["hook_pos_embed"]), c["blocks.0.hook_resid_pre"])
+
+
+@pytest.mark.parametrize("layer", [pytest.param(i, id=f"block {i} adds attention then MLP") for i in range(12)])
+def test_the_residual_stream_adds_up(run, layer, bench):
+    """Beyond the document: resid_mid = resid_pre + attn_out and resid_post = resid_mid + mlp_out;
+    the next block reads what this one wrote."""
+    c = run.cache
+    mid = bench(lambda: c["resid_pre", layer] + c["attn_out", layer])
+    close(mid, c["resid_mid", layer])
+    close(c["resid_mid", layer] + c["mlp_out", layer], c["resid_post", layer])
+    if layer + 1 < 12:
+        assert c["resid_post", layer].equal(c["resid_pre", layer + 1])

@@ -1,0 +1,111 @@
+"""Induction heads (In [45]): heads that look back to what followed an earlier occurrence.
+
+The document shows them only as a picture (layer 5's heads, L5H0..L5H11, on its example); the
+thresholds here come from published figures, named in each docstring, and are conservative.
+"""
+
+import pytest
+import torch
+from jaxtyping import Float, Int
+from torch import Tensor
+
+from gpt2spec import standin
+
+# ' Qu', 'om', 'atar', 'us' occur at 6-9, 14-17 and 40-43 of the example's tokens (In [12]).
+FIRST, REPEATS = [6, 7, 8, 9], [14, 15, 16, 17, 40, 41, 42, 43]
+# Induction heads of GPT-2 small: ARENA 1.2 "Intro to Mech Interp" (induction scores on repeated
+# random tokens) and Olsson et al. 2022 name 5.1, 5.5, 6.9, 7.2 and 7.10.
+INDUCTION_HEADS = [(5, 1), (5, 5), (6, 9), (7, 2), (7, 10)]
+SEQ_LEN, BATCH = 50, 4
+
+
+def induction_targets(tokens: Int[Tensor, "pos"]) -> dict[int, list[int]]:
+    """For each repeated 'Quomatarus' piece: the positions right after its earlier occurrences."""
+    return {d: [p + 1 for p in range(d) if tokens[p] == tokens[d] and p in FIRST + REPEATS] for d in REPEATS}
+
+
+def attention_to_targets(pattern: Float[Tensor, "head q k"], tokens) -> Float[Tensor, "head"]:
+    """Mean, over the repeated pieces, of the attention paid to their induction targets."""
+    per_dest = [pattern[:, d, src].sum(dim=-1) for d, src in induction_targets(tokens).items()]
+    return torch.stack(per_dest, dim=-1).mean(dim=-1)
+
+
+def repeated_random_tokens(model) -> Int[Tensor, "batch pos"]:
+    """BOS + r + r, r of SEQ_LEN ids from the stand-in's counter-based hash: the same on any machine."""
+    words = standin.splitmix64(standin.np.arange(BATCH * SEQ_LEN, dtype=standin.np.uint64) + standin.np.uint64(7))
+    r = torch.from_numpy((words % standin.np.uint64(50256)).astype("int64")).reshape(BATCH, SEQ_LEN)
+    bos = torch.full((BATCH, 1), model.tokenizer.bos_token_id)
+    return torch.cat([bos, r, r], dim=1).to(model.cfg.device)
+
+
+def induction_scores(model, tokens) -> tuple[Float[Tensor, "layer head"], Float[Tensor, "batch pos"]]:
+    """The standard score: mean attention along the diagonal SEQ_LEN - 1 below the main one."""
+    logits, cache = model.run_with_cache(tokens, names_filter=lambda name: name.endswith("hook_pattern"))
+    scores = torch.stack(
+        [cache["pattern", layer].diagonal(offset=1 - SEQ_LEN, dim1=-2, dim2=-1).mean(dim=(0, -1)) for layer in range(model.cfg.n_layers)]
+    )
+    log_probs = logits.log_softmax(dim=-1)[:, :-1].gather(-1, tokens[:, 1:, None]).squeeze(-1)
+    return scores, -log_probs
+
+
+@pytest.fixture(scope="module")
+def repeated(model):
+    tokens = repeated_random_tokens(model)
+    return tokens, *induction_scores(model, tokens)
+
+
+@pytest.mark.cell(45)
+def test_induction_attention_on_the_example(run, snapshot, bench):
+    """In [45]: the layer 5 heads L5H0..L5H11 on the example, each head's attention from a repeated
+    'Quomatarus' piece to the piece after its earlier occurrence (a baseline for layers 0 and 5)."""
+    tokens = run.tokens[0]
+    scores = bench(lambda: {f"layer {L}": attention_to_targets(run.cache["pattern", L][0], tokens) for L in (0, 5)})
+    assert snapshot == scores
+
+
+@pytest.mark.openai
+@pytest.mark.cell(39)
+@pytest.mark.parametrize("head", [pytest.param(h, id=f"head 5.{h} looks back further than head 0.5") for h in (5, 1)])
+def test_layer_5_does_induction_on_the_example(run, head, bench):
+    """In [39]: "Compare block 0 head 5 to block 5 head 5!". Head 5.5 (and 5.1, per ARENA 1.2) attend from
+    each repeated 'Quomatarus' piece to the piece after its earlier occurrence: more than head 0.5 does,
+    and more than attention spread evenly over the prefix would. No absolute threshold: the document
+    prints none for this text."""
+    tokens = run.tokens[0]
+    layer5 = bench(lambda: attention_to_targets(run.cache["pattern", 5][0], tokens))
+    layer0 = attention_to_targets(run.cache["pattern", 0][0], tokens)
+    uniform = sum(len(src) / (d + 1) for d, src in induction_targets(tokens).items()) / len(REPEATS)
+    assert layer5[head] > layer0[5]
+    assert layer5[head] > uniform
+
+
+def test_induction_scores_of_all_heads(model, repeated, snapshot, bench):
+    """Beyond the document: induction scores of all 144 heads on BOS + r + r, r random (a baseline)."""
+    tokens = repeated[0]
+    scores, _ = bench(lambda: induction_scores(model, tokens))
+    assert scores.shape == (12, 12)
+    assert snapshot == scores
+
+
+@pytest.mark.openai
+@pytest.mark.parametrize("layer_head", [pytest.param(lh, id=f"head {lh[0]}.{lh[1]} scores above 0.4") for lh in INDUCTION_HEADS])
+def test_the_published_induction_heads(repeated, layer_head, bench):
+    """Beyond the document: GPT-2 small's induction heads 5.1, 5.5, 6.9, 7.2, 7.10 score above 0.4 on
+    repeated random tokens (ARENA 1.2's detector threshold; its figure shows them well above it)."""
+    scores = bench(lambda: repeated[1])
+    assert scores[layer_head] > 0.4
+
+
+@pytest.mark.openai
+def test_the_second_repeat_is_predicted(repeated, bench):
+    """Beyond the document: on BOS + r + r, the loss on the second r is far below the loss on the first
+    (under half of it; ARENA 1.2 shows ~10 nats falling to ~1)."""
+    loss = bench(lambda: repeated[2])
+    first, second = loss[:, :SEQ_LEN].mean(), loss[:, SEQ_LEN:].mean()
+    assert second < 0.5 * first
+
+
+def test_repeated_loss_baseline(repeated, snapshot, bench):
+    """Beyond the document: the per-half loss on BOS + r + r (a baseline for these weights)."""
+    loss = bench(lambda: repeated[2])
+    assert snapshot == {"first r": loss[:, :SEQ_LEN].mean(), "second r": loss[:, SEQ_LEN:].mean()}
