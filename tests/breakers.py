@@ -1,0 +1,65 @@
+"""A pytest plugin for the machinery's tests: ``-p tests.breakers --break KIND`` loads the model as
+usual, then breaks it on purpose with permanent TransformerLens hooks (the API of every version)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+import torch
+
+
+def wrong_activation(model: Any) -> None:
+    """The MLP applies ReLU where GPT-2 applies gelu_new."""
+    saved: dict[int, torch.Tensor] = {}
+    for layer in range(model.cfg.n_layers):
+        model.add_perma_hook(f"blocks.{layer}.mlp.hook_pre", lambda x, hook, layer=layer: saved.__setitem__(layer, x))
+        model.add_perma_hook(f"blocks.{layer}.mlp.hook_post", lambda x, hook, layer=layer: torch.relu(saved[layer]))
+
+
+def no_causal_mask(model: Any) -> None:
+    """Attention is spread evenly over every position, the future included."""
+    for layer in range(model.cfg.n_layers):
+        model.add_perma_hook(f"blocks.{layer}.attn.hook_pattern", lambda p, hook: torch.full_like(p, 1.0 / p.shape[-1]))
+
+
+def unscaled_attention(model: Any) -> None:
+    """Attention scores are not divided by sqrt(d_head) (multiplied back by 8)."""
+    for layer in range(model.cfg.n_layers):
+        model.add_perma_hook(f"blocks.{layer}.attn.hook_attn_scores", lambda s, hook: s * 8.0)
+
+
+def no_bos(model: Any) -> None:
+    """Tokens are made without the <|endoftext|> the document's tokens start with."""
+    model.cfg.default_prepend_bos = False
+
+
+def leaky_residual(model: Any) -> None:
+    """Something is added to the residual stream between attention and MLP."""
+    for layer in range(model.cfg.n_layers):
+        model.add_perma_hook(f"blocks.{layer}.hook_resid_mid", lambda x, hook: x + 1e-2)
+
+
+def perturbed_embedding(model: Any) -> None:
+    """Embeddings drift by up to 2e-3 (not uniformly: LayerNorm would cancel a constant shift), as after
+    a numerics regression: everything downstream moves a little."""
+    model.add_perma_hook("hook_embed", lambda x, hook: x + 2e-3 * torch.linspace(-1, 1, x.shape[-1], device=x.device))
+
+
+BREAKERS: dict[str, Callable[[Any], None]] = {
+    f.__name__.replace("_", "-"): f
+    for f in (wrong_activation, no_causal_mask, unscaled_attention, no_bos, leaky_residual, perturbed_embedding)
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--break", dest="break_kind", choices=sorted(BREAKERS), help="break the model on purpose")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Any:
+    result = yield
+    kind = request.config.getoption("break_kind")
+    if fixturedef.argname == "model" and kind:
+        BREAKERS[kind](result)
+    return result

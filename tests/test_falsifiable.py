@@ -1,0 +1,55 @@
+"""Every claim can fail: break the model on purpose and watch the specs that should notice fail.
+
+Each case runs the specs in a fresh process on the stand-in with one deliberate defect, and
+names specs that must fail; a control run with no defect must pass them all.
+"""
+
+import pytest
+
+from .conftest import failed_ids, run_pytest
+
+SPECS = "specs/"
+CASES = {
+    "wrong-activation": [
+        "specs/test_07_mlp.py::test_gelu_new_and_w_out_recompute_the_mlp_output[cpu-layer 0]",
+        "specs/test_07_mlp.py::test_gelu_new_and_w_out_recompute_the_mlp_output[cpu-layer 11]",
+        "specs/test_05_output.py::test_log_probabilities_of_the_actual_next_tokens[cpu]",
+    ],
+    "no-causal-mask": [
+        "specs/test_08_attention.py::test_nothing_attends_to_the_future_and_rows_sum_to_one[cpu-layer 0]",
+        "specs/test_08_attention.py::test_the_pattern_is_softmax_of_scaled_masked_q_k[cpu-layer 5]",
+        "specs/test_08_attention.py::test_the_pattern_the_document_draws[cpu-layer 0 head 5]",
+    ],
+    "unscaled-attention": [
+        "specs/test_08_attention.py::test_the_pattern_is_softmax_of_scaled_masked_q_k[cpu-layer 0]",
+        "specs/test_09_induction.py::test_induction_scores_of_all_heads[cpu]",
+    ],
+    "no-bos": [
+        "specs/test_03_tokenization.py::test_the_string_tokens_start_with_endoftext[cpu]",
+        "specs/test_03_tokenization.py::test_the_tokens_have_shape_1_by_45[cpu]",
+        "specs/test_06_structure.py::test_activation_shapes[cpu-hook_embed has the printed shape]",
+        "specs/test_05_output.py::test_the_logits_are_1_by_45_by_50257[cpu]",
+    ],
+    "leaky-residual": [
+        "specs/test_06_structure.py::test_the_residual_stream_adds_up[cpu-block 3 adds attention then MLP]",
+    ],
+    "perturbed-embedding": [
+        "specs/test_04_embedding.py::test_embedding_is_row_lookup[cpu]",
+        "specs/test_05_output.py::test_log_probabilities_of_the_actual_next_tokens[cpu]",
+        "specs/test_07_mlp.py::test_w_in_recomputes_the_mlp_input[cpu-layer 0]",
+    ],
+}
+SELECT = "mlp or attention or induction or tokenization or structure or embedding or output"
+
+
+def test_the_unbroken_model_passes(standin_home):
+    result = run_pytest(SPECS, "--device", "cpu", "-k", SELECT, hf_home=standin_home)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+@pytest.mark.parametrize("kind", list(CASES))
+def test_a_broken_model_fails_the_specs_that_check_it(standin_home, kind):
+    result = run_pytest(SPECS, "--device", "cpu", "-p", "tests.breakers", "--break", kind, hf_home=standin_home)
+    assert result.returncode == 1, result.stdout[-3000:]
+    missed = set(CASES[kind]) - failed_ids(result)
+    assert not missed, f"{kind}: these specs did not notice: {sorted(missed)}"

@@ -1,0 +1,60 @@
+"""The stand-in cache: reproducible to the byte, and loaded by TransformerLens's own entry point."""
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from gpt2spec import standin
+
+from .conftest import ROOT
+
+
+def digest(home: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(home.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
+
+
+def test_two_builds_are_byte_identical(standin_home, gpt2_files, tmp_path):
+    standin.build(gpt2_files, tmp_path)
+    assert digest(tmp_path) == digest(standin_home)
+
+
+def test_the_generator_is_splitmix64():
+    """Counters 1, 2, 3 give SplitMix64's first three outputs from state 0 (Vigna's reference
+    splitmix64.c): the weights come from a published generator, not from a library's RNG stream."""
+    words = standin.splitmix64(np.arange(1, 4, dtype=np.uint64))
+    assert [hex(w) for w in words.tolist()] == ["0xe220a8397b1dcdaf", "0x6e789e6aa1b965f4", "0x6c45d188009454f"]
+
+
+def test_the_cache_has_the_hub_layout(standin_home):
+    for repo in standin.REPOS:
+        repo_dir = standin_home / "hub" / ("models--" + repo.replace("/", "--"))
+        rev = (repo_dir / "refs" / "main").read_text()
+        snap = repo_dir / "snapshots" / rev
+        assert {p.name for p in snap.iterdir()} >= set(standin.SMALL_FILES) | {"model.safetensors"}
+        assert json.loads((snap / standin.MARKER).read_text())["seed"] == standin.SEED
+
+
+def test_the_installed_transformerlens_loads_it_offline(standin_home):
+    """Through HookedTransformer.from_pretrained (TransformerLens < 4) or TransformerBridge.boot_transformers
+    + enable_compatibility_mode (4.x), whichever is installed; CI runs this under 3.9 and 4.x."""
+    code = (
+        "from gpt2spec import loading, weights\n"
+        "m = loading.load('cpu')\n"
+        "w = weights.identify(m)\n"
+        "print(type(m).__name__, loading.tl_major(), w.is_openai, w.snapshot_id)\n"
+    )
+    env = {"HF_HOME": str(standin_home), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    api, major, is_openai, folder = out.stdout.split()[-4:]
+    assert api == ("TransformerBridge" if int(major) >= 4 else "HookedTransformer")
+    assert is_openai == "False", "the fingerprint must say the stand-in is not OpenAI's"
+    assert folder == f"standin-seed{standin.SEED}"
