@@ -18,6 +18,9 @@ class DocumentRun:
     logits: Float[Tensor, "1 pos d_vocab"]
     cache: Any  # transformer_lens ActivationCache
 
+    def __repr__(self) -> str:  # failure reports show this; the tensors would drown them
+        return f"DocumentRun({len(self.str_tokens)} tokens, logits {tuple(self.logits.shape)}, {len(self.cache.keys())} cached activations)"
+
 
 def document_run(model: Any, text: str = document.TEXT) -> DocumentRun:
     tokens = model.to_tokens(text)  # In [12]

@@ -129,6 +129,15 @@ class NumericSnapshotExtension(AmberSnapshotExtension):
             return True
         return numbers_match(str(serialized_data), str(snapshot_data))
 
+    def read_snapshot_collection(self, snapshot_location: str) -> Any:
+        """At session end syrupy lists every file; a corrupt one was already reported by its test."""
+        try:
+            return super().read_snapshot_collection(snapshot_location)
+        except Exception:
+            from syrupy.data import SnapshotCollection
+
+            return SnapshotCollection(location=snapshot_location)
+
     def read_snapshot_data_from_location(self, snapshot_location: str, snapshot_name: str, session_id: str) -> Any:
         try:
             data = super().read_snapshot_data_from_location(

@@ -1,0 +1,49 @@
+"""Bad input gets one clear line saying what to do: no traceback, nothing overwritten."""
+
+import pytest
+import torch
+
+from gpt2spec import loading, standin
+
+from .conftest import run_pytest
+
+
+def one_clear_line(result, *needles: str) -> None:
+    assert result.returncode != 0
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("ERROR: ")]
+    assert len(lines) == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_offline_with_an_empty_cache(tmp_path):
+    result = run_pytest("specs/test_03_tokenization.py", hf_home=tmp_path)
+    one_clear_line(result, "HF_HUB_OFFLINE=1", "no GPT-2 small", "gpt2spec.standin")
+
+
+def test_a_cache_without_weights(gpt2_files, tmp_path):
+    standin.build(gpt2_files, tmp_path)
+    for weights in tmp_path.rglob("model.safetensors"):
+        weights.unlink()
+    result = run_pytest("specs/test_03_tokenization.py", hf_home=tmp_path)
+    one_clear_line(result, "no weights")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA, so --device cuda is valid")
+def test_device_cuda_without_cuda(tmp_path):
+    result = run_pytest("specs/test_03_tokenization.py", "--device", "cuda", hf_home=tmp_path)
+    one_clear_line(result, "--device cuda", "--device cpu")
+
+
+def test_an_unsupported_transformerlens(monkeypatch):
+    monkeypatch.setattr(loading, "tl_version", lambda: "5.0.0")
+    with pytest.raises(loading.SetupError, match=r"TransformerLens 5.0.0 is not supported.*pip install"):
+        loading.check_supported()
+
+
+def test_collect_only_needs_no_model(tmp_path):
+    """Reading the table of contents works anywhere, even with no model at hand."""
+    result = run_pytest("--co", hf_home=tmp_path)
+    assert result.returncode == 0
+    assert "test_the_next_token_is_that" in result.stdout

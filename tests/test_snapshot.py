@@ -1,0 +1,66 @@
+"""The numeric snapshot format: tolerances grounded in printed precision and fp32 noise."""
+
+import pytest
+
+from gpt2spec.snapshot import NOISE_ABS, numbers_match, tolerance, within, without_device
+
+from .conftest import run_pytest
+
+
+@pytest.mark.parametrize(
+    ("value", "printed", "holds"),
+    [
+        (0.05174, "0.0517", True),  # rounds to what the document printed
+        (0.05179, "0.0517", True),  # half a unit in the last digit plus fp32 noise
+        (0.0519, "0.0517", False),  # two units off: a different number
+        (6.6198e-04 * (1 + 5e-5), "6.6198e-04", True),  # relative, for scientific notation
+        (6.7e-04, "6.6198e-04", False),
+        (326, "326", True),
+        (327, "326", False),  # integers (ids, shapes) are exact
+    ],
+)
+def test_tolerance_is_read_off_the_printed_number(value, printed, holds):
+    assert within(value, printed) is holds
+
+
+def test_noise_is_below_the_suspicious_level():
+    """TransformerLens's guide: under 5e-5 is noise, 1e-4 or more is suspicious."""
+    assert tolerance("0.123456") == pytest.approx(0.5e-6 + NOISE_ABS + 1e-5 * 0.123456)
+    assert tolerance("0.123456") < 1e-4
+
+
+def test_structure_must_match_exactly():
+    assert numbers_match("list([\n  0.051712,\n])", "list([\n  0.0517,\n])")
+    assert not numbers_match("list([\n  0.051712,\n  1,\n])", "list([\n  0.0517,\n])")
+    assert not numbers_match("'a that'", "' that'")
+
+
+def test_one_entry_serves_cpu_and_cuda():
+    assert without_device("test_x[cuda-layer 0]") == without_device("test_x[cpu-layer 0]") == "test_x[layer 0]"
+    assert without_device("test_x[cpu]") == "test_x"
+
+
+def test_a_corrupt_snapshot_fails_with_one_clear_line(standin_home, tmp_path):
+    """A hand-broken snapshot file: the spec fails saying which file and how to restore it."""
+    import shutil
+
+    from .conftest import ROOT
+
+    copy = tmp_path / "repo"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", "__pycache__", ".benchmarks"))
+    target = copy / "snapshots" / "standin-seed20240101" / "test_05_output.ambr"
+    target.write_text("this is not an amber file\n# name: \n")
+    before = target.read_bytes()
+    import subprocess
+    import sys
+    import os
+
+    env = {**os.environ, "HF_HOME": str(standin_home), "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "--benchmark-disable", "-p", "no:cacheprovider", "--device", "cpu",
+         "specs/test_05_output.py", "-k", "actual_next_tokens"],
+        cwd=copy, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 1
+    assert "cannot be read" in out.stdout and "git checkout --" in out.stdout
+    assert target.read_bytes() == before, "nothing is overwritten"
