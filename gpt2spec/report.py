@@ -23,7 +23,7 @@ def claim_id(item: pytest.Item) -> str:
     return f"{base}[{'-'.join(ids)}]" if ids or params else base
 
 
-@dataclass
+@dataclass(eq=False)  # a registered plugin must stay hashable
 class Tally:
     """Counts outcomes by kind of claim; a pytest plugin registered by ``gpt2spec.plugin``."""
 
