@@ -87,10 +87,11 @@ def device(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def model(device: str) -> Any:
+def model(device: str, pytestconfig: pytest.Config) -> Any:
     """GPT-2 small, loaded once per device through TransformerLens's own entry point."""
     try:
-        return loading.load(device)
+        with pytestconfig.stash[REPORT].timed(device, "load the model"):
+            return loading.load(device)
     except loading.SetupError as error:
         pytest.exit(str(error), returncode=4)
     except OSError as error:  # huggingface_hub / transformers: no network, missing files
@@ -106,9 +107,10 @@ def weights(model: Any, device: str, pytestconfig: pytest.Config) -> Weights:
 
 
 @pytest.fixture(scope="session")
-def run(model: Any) -> DocumentRun:
+def run(model: Any, device: str, pytestconfig: pytest.Config) -> DocumentRun:
     """The document's tokens, logits and cache on its example text: one forward pass a device."""
-    return document_run(model)
+    with pytestconfig.stash[REPORT].timed(device, "run_with_cache on the document's text"):
+        return document_run(model)
 
 
 @pytest.fixture(autouse=True)
@@ -119,7 +121,7 @@ def _openai_weights_only(request: pytest.FixtureRequest) -> None:
     found: Weights = request.getfixturevalue("weights")
     if found.is_openai:
         return
-    reason = f"needs OpenAI's GPT-2 weights, and these are not ({found.verdict})"
+    reason = f"needs OpenAI's GPT-2 weights; these are not ({found.evidence})"
     if request.config.getoption("--require-pretrained"):
         pytest.fail(reason + " and --require-pretrained was given", pytrace=False)
     pytest.skip(reason)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
@@ -29,6 +31,18 @@ class Tally:
 
     weights: dict[str, Any] = field(default_factory=dict)  # device -> weights.Weights
     counts: Counter = field(default_factory=Counter)
+    seconds: dict[tuple[str, str], float] = field(default_factory=dict)  # (device, step) -> wall time
+    started: float = field(default_factory=time.perf_counter)
+
+    @contextmanager
+    def timed(self, device: str, step: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        if device.startswith("cuda"):
+            import torch
+
+            torch.cuda.synchronize()
+        self.seconds[device, step] = time.perf_counter() - start
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if not report.nodeid.startswith(SPECS):
@@ -59,3 +73,6 @@ class Tally:
             ]
             if parts:
                 tr.write_line(f"{title}: " + ", ".join(parts))
+        total = time.perf_counter() - self.started
+        steps = ", ".join(f"{step} on {device} {s:.2f} s" for (device, step), s in self.seconds.items())
+        tr.write_line(f"time: the whole run {total:.1f} s; of it {steps}" if steps else f"time: {total:.1f} s")

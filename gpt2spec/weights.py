@@ -31,11 +31,15 @@ class Weights:
         return f"standin-seed{seed}" if seed is not None else "other-weights"
 
     @property
-    def verdict(self) -> str:
+    def evidence(self) -> str:
         cell = document.EMBEDDING_CORNER_CELL
         if self.is_openai:
-            return f"OpenAI's GPT-2 small (fingerprint {cell} matches within its printed precision)"
-        return f"NOT OpenAI's GPT-2 small (fingerprint {cell} is off by {self.deviation:.4f})"
+            return f"fingerprint {cell} matches within its printed precision"
+        return f"fingerprint {cell} is off by {self.deviation:.4f}"
+
+    @property
+    def verdict(self) -> str:
+        return ("OpenAI's" if self.is_openai else "NOT OpenAI's") + f" GPT-2 small ({self.evidence})"
 
 
 def source() -> str:

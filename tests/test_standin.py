@@ -58,3 +58,30 @@ def test_the_installed_transformerlens_loads_it_offline(standin_home):
     assert api == ("TransformerBridge" if int(major) >= 4 else "HookedTransformer")
     assert is_openai == "False", "the fingerprint must say the stand-in is not OpenAI's"
     assert folder == f"standin-seed{standin.SEED}"
+
+
+class _Embedding:
+    """Just enough of a model for weights.identify: tokens and an embedding matrix."""
+
+    def __init__(self, corner):
+        import torch
+
+        self.W_E = torch.zeros(50257, 768)
+        self.corner = corner
+        for row, token in enumerate((50256, 1212, 318)):
+            self.W_E[token, :3] = torch.tensor(corner[row])
+
+    def to_tokens(self, text):
+        import torch
+
+        return torch.tensor([[50256, 1212, 318, 257]])
+
+
+def test_the_fingerprint_recognises_the_printed_embedding():
+    """Weights whose In [14] corner is what the document printed count as OpenAI's; 2e-4 off does not."""
+    from gpt2spec import document, weights
+
+    printed = [[float(x) for x in row] for row in document.EMBEDDING_CORNER]
+    assert weights.identify(_Embedding(printed)).is_openai
+    off = [[x + 2e-4 for x in row] for row in printed]
+    assert not weights.identify(_Embedding(off)).is_openai
