@@ -13,7 +13,7 @@ from typing import Any, Callable
 import pytest
 import torch
 
-from gpt2spec import loading, report, timing
+from gpt2spec import loading, page, report, timing
 from gpt2spec.run import DocumentRun, document_run
 from gpt2spec.snapshot import NumericSnapshotExtension
 from gpt2spec.weights import Weights, identify, source
@@ -30,6 +30,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="run the claims on cpu, cuda, or both (auto: CPU and CUDA, CUDA skipped where absent)",
     )
     group.addoption(
+        "--spec-report",
+        metavar="PATH",
+        type=Path,
+        help="write the run as one self-contained HTML page that reads like the notebook",
+    )
+    group.addoption(
         "--require-pretrained",
         action="store_true",
         help="fail, instead of skip, the claims that need OpenAI's weights when the weights are not OpenAI's",
@@ -42,6 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[DEVICES] = loading.resolve_device(config.getoption("--device"))
     except loading.SetupError as error:
         raise pytest.UsageError(str(error)) from None
+    if config.getoption("--spec-report") and (missing := page.missing_packages()):
+        raise pytest.UsageError(f"--spec-report draws with {' and '.join(missing)}: pip install -e '.[report]'")
     config.stash[REPORT] = report.Tally()
     config.pluginmanager.register(config.stash[REPORT], "gpt2spec-tally")
 
@@ -87,16 +95,31 @@ def device(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def model(device: str, pytestconfig: pytest.Config) -> Any:
+def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
+    """``model_on(device)``: GPT-2 small on that device, loaded the first time it is asked for."""
+    loaded: dict[str, Any] = {}
+
+    def get(device: str) -> Any:
+        if device == "cuda" and not torch.cuda.is_available():
+            pytest.skip("CUDA is not available on this machine (the CPU run covers the claim)")
+        if device not in loaded:
+            try:
+                with pytestconfig.stash[REPORT].timed(device, "load the model"):
+                    loaded[device] = loading.load(device)
+            except loading.SetupError as error:
+                pytest.exit(str(error), returncode=4)
+            except OSError as error:  # huggingface_hub / transformers: no network, missing files
+                first = str(error).strip().splitlines()[0]
+                pytest.exit(f"could not load GPT-2 small ({first}): see README, 'Running offline'", returncode=4)
+        return loaded[device]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def model(device: str, model_on: Callable[[str], Any]) -> Any:
     """GPT-2 small, loaded once per device through TransformerLens's own entry point."""
-    try:
-        with pytestconfig.stash[REPORT].timed(device, "load the model"):
-            return loading.load(device)
-    except loading.SetupError as error:
-        pytest.exit(str(error), returncode=4)
-    except OSError as error:  # huggingface_hub / transformers: no network, missing files
-        first = str(error).strip().splitlines()[0]
-        pytest.exit(f"could not load GPT-2 small ({first}): see README, 'Running offline'", returncode=4)
+    return model_on(device)
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +133,9 @@ def weights(model: Any, device: str, pytestconfig: pytest.Config) -> Weights:
 def run(model: Any, device: str, pytestconfig: pytest.Config) -> DocumentRun:
     """The document's tokens, logits and cache on its example text: one forward pass a device."""
     with pytestconfig.stash[REPORT].timed(device, "run_with_cache on the document's text"):
-        return document_run(model)
+        result = document_run(model)
+    pytestconfig.stash[REPORT].runs[device] = result
+    return result
 
 
 @pytest.fixture(autouse=True)
@@ -137,14 +162,26 @@ def snapshot(snapshot: Any, request: pytest.FixtureRequest) -> Any:
     found: Weights = request.getfixturevalue("weights")
     root = Path(request.config.rootpath) / "snapshots"
     extension = NumericSnapshotExtension.for_folder(root, found.snapshot_id, missing_ok=found.is_openai)
-    return snapshot.use_extension(extension)
+    return recorded(snapshot.use_extension(extension), request, "baseline")
 
 
 @pytest.fixture
 def printed(snapshot: Any, request: pytest.FixtureRequest) -> Any:
     """A snapshot under snapshots/document/: the document's printed outputs, transcribed as printed."""
     root = Path(request.config.rootpath) / "snapshots"
-    return snapshot.use_extension(NumericSnapshotExtension.for_folder(root, "document"))
+    return recorded(snapshot.use_extension(NumericSnapshotExtension.for_folder(root, "document")), request, "document")
+
+
+def recorded(assertion: Any, request: pytest.FixtureRequest, kind: str) -> Any:
+    """Keep what each comparison saw (for the report): the observed and the expected text."""
+
+    def keep() -> None:
+        for result in assertion.executions.values():
+            seen = {"kind": kind, "observed": result.asserted_data, "expected": result.recalled_data, "ok": result.success}
+            request.node.user_properties.append(("comparison", seen))
+
+    request.addfinalizer(keep)
+    return assertion
 
 
 @pytest.fixture
@@ -155,8 +192,20 @@ def bench(benchmark: Any, device: str, request: pytest.FixtureRequest) -> Callab
     """
     benchmark.group = report.claim_id(request.node)
     benchmark.extra_info["device"] = device
+
+    def keep() -> None:
+        if benchmark.stats is not None:
+            request.node.user_properties.append(("median_s", benchmark.stats.stats.median))
+
+    request.addfinalizer(keep)
     return lambda fn: timing.measure(benchmark, device, fn)
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
     machine_info.update(timing.machine_info())
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    path = session.config.getoption("--spec-report")
+    if path and REPORT in session.config.stash:
+        page.write(path, session.config.stash[REPORT])

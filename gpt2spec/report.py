@@ -1,4 +1,5 @@
-"""What the run says at the end: whose weights, and how many of the document's claims held."""
+"""What the run says at the end: whose weights, how many of the document's claims held, how long
+things took, and, with benchmarks on, each claim's CPU and CUDA medians side by side."""
 
 from __future__ import annotations
 
@@ -10,27 +11,48 @@ from typing import Any, Iterator
 
 import pytest
 
-
 SPECS = "specs/"
 
 
 def claim_id(item: pytest.Item) -> str:
     """The test id without its device: one name for the same claim on CPU and CUDA."""
     callspec = getattr(item, "callspec", None)
-    if callspec is None:
-        return item.nodeid
-    params = [str(v) for k, v in callspec.params.items() if k != "device"]
-    ids = [part for part in callspec.id.split("-") if part not in ("cpu", "cuda")]
     base = item.nodeid.split("[")[0]
-    return f"{base}[{'-'.join(ids)}]" if ids or params else base
+    if callspec is None:
+        return base
+    ids = [part for part in callspec.id.split("-") if part not in ("cpu", "cuda")]
+    return f"{base}[{'-'.join(ids)}]" if ids else base
+
+
+def first_line(doc: str | None) -> str:
+    return (doc or "").strip().split("\n\n")[0].replace("\n", " ").replace("    ", " ")
+
+
+@dataclass(eq=False)
+class Record:
+    """One test of the specification, as the report shows it."""
+
+    nodeid: str
+    claim: str  # claim_id: the same for its CPU and CUDA runs
+    module: str
+    section: str  # the spec file's docstring
+    words: str  # the test's docstring: the claim, quoted from the document
+    cell: int | None
+    openai: bool
+    device: str
+    outcome: str = "not run"
+    reason: str = ""
+    comparisons: list[dict] = field(default_factory=list)
+    median_s: float | None = None
 
 
 @dataclass(eq=False)  # a registered plugin must stay hashable
 class Tally:
-    """Counts outcomes by kind of claim; a pytest plugin registered by ``gpt2spec.plugin``."""
+    """Collects the run for the summary and the page; a pytest plugin registered by ``gpt2spec.plugin``."""
 
     weights: dict[str, Any] = field(default_factory=dict)  # device -> weights.Weights
-    counts: Counter = field(default_factory=Counter)
+    runs: dict[str, Any] = field(default_factory=dict)  # device -> run.DocumentRun
+    records: dict[str, Record] = field(default_factory=dict)
     seconds: dict[tuple[str, str], float] = field(default_factory=dict)  # (device, step) -> wall time
     started: float = field(default_factory=time.perf_counter)
 
@@ -44,35 +66,88 @@ class Tally:
             torch.cuda.synchronize()
         self.seconds[device, step] = time.perf_counter() - start
 
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:
+            if not item.nodeid.startswith(SPECS):
+                continue  # the machinery's own tests are not claims
+            cell = item.get_closest_marker("cell")
+            callspec = getattr(item, "callspec", None)
+            self.records[item.nodeid] = Record(
+                nodeid=item.nodeid,
+                claim=claim_id(item),
+                module=item.nodeid.split("::")[0],
+                section=first_line(getattr(item.module, "__doc__", "")),
+                words=first_line(getattr(item.function, "__doc__", "")),
+                cell=cell.args[0] if cell else None,
+                openai=item.get_closest_marker("openai") is not None,
+                device=str(callspec.params.get("device", "")) if callspec else "",
+            )
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if not report.nodeid.startswith(SPECS):
-            return  # the machinery's own tests are not claims
-        if report.when == "call" or report.skipped or (report.when == "setup" and report.failed):
-            kind = "document" if "cell" in report.keywords else "beyond"
-            reason = str(report.longrepr[2]) if report.skipped and isinstance(report.longrepr, tuple) else ""
-            if report.skipped and "OpenAI" in reason:
-                outcome = "skipped (need OpenAI's weights)"
-            elif report.skipped and "CUDA" in reason:
-                outcome = "skipped (no CUDA)"
-            else:
-                outcome = report.outcome
-            self.counts[kind, outcome] += 1
+        record = self.records.get(report.nodeid)
+        if record is None:
+            return
+        if report.when == "call" or report.skipped or report.failed:
+            if record.outcome in ("not run", "passed"):
+                record.outcome = report.outcome
+            if report.skipped and isinstance(report.longrepr, tuple):
+                record.reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+        if report.when == "teardown":
+            for key, value in report.user_properties:
+                if key == "comparison":
+                    record.comparisons.append(value)
+                elif key == "median_s":
+                    record.median_s = value
+
+    def kind(self, record: Record) -> str:
+        if record.outcome == "skipped" and "OpenAI" in record.reason:
+            return "skipped (need OpenAI's weights)"
+        if record.outcome == "skipped" and "CUDA" in record.reason:
+            return "skipped (no CUDA)"
+        return {"passed": "verified"}.get(record.outcome, record.outcome)
+
+    def counts(self, document: bool) -> Counter:
+        return Counter(self.kind(r) for r in self.records.values() if (r.cell is not None) == document and r.outcome != "not run")
+
+    def medians(self) -> dict[str, dict[str, float]]:
+        """claim -> device -> median seconds, for the claims that were benchmarked."""
+        table: dict[str, dict[str, float]] = {}
+        for r in self.records.values():
+            if r.median_s is not None:
+                table.setdefault(r.claim, {})[r.device] = r.median_s
+        return table
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not self.counts:
+        if not any(r.outcome != "not run" for r in self.records.values()):
             return
         tr = terminalreporter
         tr.section("GPT-2 small specification")
         for device, found in self.weights.items():
             tr.write_line(f"weights on {device}: {found.verdict}; from {found.source}")
-        for kind, title in (("document", "document claims"), ("beyond", "beyond the document")):
-            parts = [
-                f"{n} {'verified' if outcome == 'passed' else outcome}"
-                for (k, outcome), n in sorted(self.counts.items(), key=lambda kv: kv[0][1] != "passed")
-                if k == kind
-            ]
-            if parts:
-                tr.write_line(f"{title}: " + ", ".join(parts))
+        for document, title in ((True, "document claims"), (False, "beyond the document")):
+            counts = self.counts(document)
+            if counts:
+                order = sorted(counts, key=lambda k: k != "verified")
+                tr.write_line(f"{title}: " + ", ".join(f"{counts[k]} {k}" for k in order))
         total = time.perf_counter() - self.started
         steps = ", ".join(f"{step} on {device} {s:.2f} s" for (device, step), s in self.seconds.items())
         tr.write_line(f"time: the whole run {total:.1f} s; of it {steps}" if steps else f"time: {total:.1f} s")
+        medians = self.medians()
+        if medians:
+            tr.section("CPU vs CUDA (median of each claim's own work)")
+            for line in device_table(medians):
+                tr.write_line(line)
+
+
+def device_table(medians: dict[str, dict[str, float]]) -> list[str]:
+    def ms(seconds: float | None) -> str:
+        return "-" if seconds is None else f"{seconds * 1e3:.3f}"
+
+    medians = {c.removeprefix(SPECS).replace(".py::", " :: "): m for c, m in medians.items()}
+    width = max(len(c) for c in medians)
+    lines = [f"{'claim':<{width}}  {'CPU ms':>10}  {'CUDA ms':>10}  {'speedup':>8}"]
+    for claim, by_device in medians.items():
+        cpu, cuda = by_device.get("cpu"), by_device.get("cuda")
+        speedup = f"{cpu / cuda:.1f}x" if cpu and cuda else "-"
+        lines.append(f"{claim:<{width}}  {ms(cpu):>10}  {ms(cuda):>10}  {speedup:>8}")
+    return lines

@@ -1,0 +1,57 @@
+"""Beyond the document: CPU and CUDA side by side, and what TransformerLens costs over plain Hugging Face.
+
+The reference lines time the same arithmetic on the document's tokens three ways: Hugging Face's
+``GPT2LMHeadModel`` forward (no hooks), TransformerLens's forward, and its ``run_with_cache``.
+"""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from gpt2spec import loading, snapshot as numeric
+
+
+@pytest.fixture(scope="module")
+def hugging_face(device):
+    """The raw Hugging Face model, from the same cached files TransformerLens loaded."""
+    from transformers import GPT2LMHeadModel
+
+    folder = loading.cached_file("config.json")
+    assert folder is not None, "the model was loaded, so its files are in the cache"
+    return GPT2LMHeadModel.from_pretrained(Path(folder).parent).to(device).eval()
+
+
+def test_reference_hugging_face_forward(hugging_face, run, bench):
+    """Reference: GPT2LMHeadModel(tokens) gives the distribution TransformerLens gives (TransformerLens
+    centres the unembedding, which shifts each position's logits by a constant: log-softmax is unmoved)."""
+    logits = bench(lambda: hugging_face(run.tokens).logits)
+    torch.testing.assert_close(
+        logits.log_softmax(-1), run.logits.log_softmax(-1), atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL
+    )
+
+
+def test_reference_transformerlens_forward(model, run, bench):
+    """Reference: TransformerLens's forward on the document's tokens, hooks idle."""
+    logits = bench(lambda: model(run.tokens))
+    torch.testing.assert_close(logits, run.logits, atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
+
+
+def test_reference_transformerlens_run_with_cache(model, run, bench):
+    """Reference: TransformerLens's run_with_cache on the document's tokens, every activation kept."""
+    logits, cache = bench(lambda: model.run_with_cache(run.tokens))
+    assert len(cache.keys()) == len(run.cache.keys())
+
+
+@pytest.mark.parametrize(
+    "hook", [pytest.param(h, id=f"{h} agrees across devices") for h in ("hook_embed", "blocks.5.attn.hook_pattern", "blocks.11.hook_resid_post", "ln_final.hook_normalized")]
+)
+def test_cpu_and_cuda_agree(model_on, hook):
+    """Numerics across devices: the same weights and tokens give the same activations and logits on CPU and
+    CUDA within fp32 noise (TransformerLens's guide: under 5e-5 is noise)."""
+    from gpt2spec.run import document_run
+
+    cpu, cuda = model_on("cpu"), model_on("cuda")
+    on_cpu, on_cuda = document_run(cpu), document_run(cuda)
+    torch.testing.assert_close(on_cuda.cache[hook].cpu(), on_cpu.cache[hook], atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
+    torch.testing.assert_close(on_cuda.logits.cpu(), on_cpu.logits, atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
