@@ -40,7 +40,7 @@ def check_supported() -> None:
     if tl_major() not in SUPPORTED:
         raise SetupError(
             f"TransformerLens {tl_version()} is not supported (this suite knows 2.x, 3.x and 4.x): "
-            "pip install 'transformer_lens>=3.9,<5'"
+            "pip install 'transformer_lens>=2.18,<5'"
         )
 
 

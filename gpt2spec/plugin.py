@@ -7,15 +7,16 @@ weights) and ``bench`` (device-aware benchmark).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 import torch
 
-from gpt2spec import loading, page, report, timing
+from gpt2spec import compat, loading, page, report, timing
 from gpt2spec.run import DocumentRun, document_run
-from gpt2spec.snapshot import NumericSnapshotExtension
+from gpt2spec.snapshot import DOCUMENT, NumericSnapshotExtension
 from gpt2spec.weights import Weights, identify, source
 
 MODEL_FIXTURES = {"model", "run", "weights"}
@@ -34,6 +35,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="PATH",
         type=Path,
         help="write the run as one self-contained HTML page that reads like the notebook",
+    )
+    group.addoption(
+        "--spec-results",
+        metavar="PATH",
+        type=Path,
+        help="write each claim's outcome as JSON, for `python -m gpt2spec.compat` (claims x versions)",
     )
     group.addoption(
         "--require-pretrained",
@@ -169,7 +176,7 @@ def snapshot(snapshot: Any, request: pytest.FixtureRequest) -> Any:
 def printed(snapshot: Any, request: pytest.FixtureRequest) -> Any:
     """A snapshot under snapshots/document/: the document's printed outputs, transcribed as printed."""
     root = Path(request.config.rootpath) / "snapshots"
-    return recorded(snapshot.use_extension(NumericSnapshotExtension.for_folder(root, "document")), request, "document")
+    return recorded(snapshot.use_extension(NumericSnapshotExtension.for_folder(root, DOCUMENT)), request, "document")
 
 
 def recorded(assertion: Any, request: pytest.FixtureRequest, kind: str) -> Any:
@@ -209,3 +216,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     path = session.config.getoption("--spec-report")
     if path and REPORT in session.config.stash:
         page.write(path, session.config.stash[REPORT])
+    results = session.config.getoption("--spec-results")
+    if results and REPORT in session.config.stash:
+        results.parent.mkdir(parents=True, exist_ok=True)
+        results.write_text(json.dumps(compat.results(session.config.stash[REPORT], loading.versions()), indent=1))

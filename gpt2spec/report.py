@@ -39,6 +39,7 @@ class Record:
     words: str  # the test's docstring: the claim, quoted from the document
     cell: int | None
     openai: bool
+    versioned: dict | None  # {"majors": [...], "why": ...} where the expectation differs by version
     device: str
     outcome: str = "not run"
     reason: str = ""
@@ -71,6 +72,7 @@ class Tally:
             if not item.nodeid.startswith(SPECS):
                 continue  # the machinery's own tests are not claims
             cell = item.get_closest_marker("cell")
+            versioned = item.get_closest_marker("versioned")
             callspec = getattr(item, "callspec", None)
             self.records[item.nodeid] = Record(
                 nodeid=item.nodeid,
@@ -80,6 +82,7 @@ class Tally:
                 words=first_line(getattr(item.function, "__doc__", "")),
                 cell=cell.args[0] if cell else None,
                 openai=item.get_closest_marker("openai") is not None,
+                versioned={"majors": list(versioned.args[0]), "why": versioned.args[1]} if versioned else None,
                 device=str(callspec.params.get("device", "")) if callspec else "",
             )
 

@@ -22,7 +22,13 @@ BY_VERSION = {
 
 
 @pytest.mark.cell(5)
-@pytest.mark.parametrize("field", [pytest.param(f, id=f"cfg.{f} is as printed") for f in FIELDS])
+@pytest.mark.parametrize(
+    "field",
+    [
+        pytest.param(f, id=f"cfg.{f} is as printed", marks=[pytest.mark.versioned(tuple(BY_VERSION[f][0]), BY_VERSION[f][1])] if f in BY_VERSION else [])
+        for f in FIELDS
+    ],
+)
 def test_the_config_is_gpt2_small(model, field, printed, bench):
     """In [5]: print(gpt2.cfg) shows GPT-2 small: 12 layers of 12 heads of 64, d_model 768, d_mlp 3072,
     a 50257-token vocabulary, 1024 positions, gelu_new, causal attention, float32."""

@@ -11,6 +11,7 @@ ENCODE_PREPENDS_BOS = {2: False, 3: True, 4: True}
 
 
 @pytest.mark.cell(11)
+@pytest.mark.versioned((3, 4), "TransformerLens >= 3 gives GPT-2's tokenizer a BOS: encode() starts with 50256")
 def test_the_text_encodes_to_44_ids(model, printed, bench):
     """In [11]: gpt2.tokenizer.encode(text) gives 44 ids, [1212, 318, 257, 1621, ..., 385, 6810]."""
     ids = bench(lambda: model.tokenizer.encode(document.TEXT))

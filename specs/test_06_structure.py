@@ -40,11 +40,24 @@ def test_parameter_shapes(model, name, printed, bench):
 
 
 @pytest.mark.cell(31)
+@pytest.mark.versioned((4,), "4.x's TransformerLens view adds the folded LayerNorm weights (ln1.w, ln1.b, ...)")
 def test_block_0_has_exactly_the_printed_parameters(model, bench):
     """In [31]: block 0 and the model outside the blocks have exactly these 16 parameters."""
     params = bench(lambda: loading.tl_parameters(model))
     shown = {n for n in params if shown_by_in_31(n)}
     assert shown == set(PARAMETERS) | EXTRA_PARAMETERS.get(loading.tl_major(), set())
+
+
+@pytest.mark.cell(31)
+@pytest.mark.versioned((4,), "4.x's named_parameters() are Hugging Face's module paths; get_params() gives TransformerLens's names")
+def test_named_parameters_use_transformerlens_names(model, bench):
+    """In [31]: for name, p in gpt2.named_parameters(): print(name, p.shape) lists embed.W_E, blocks.0.attn.W_Q, ..."""
+    names = bench(lambda: {name for name, _ in model.named_parameters()})
+    if loading.tl_major() >= 4:
+        assert not names & set(PARAMETERS)
+        assert any(name.startswith("transformer.h.0.") for name in names)
+    else:
+        assert set(PARAMETERS) <= names
 
 
 @pytest.mark.cell(32)

@@ -53,3 +53,19 @@ def test_a_broken_model_fails_the_specs_that_check_it(standin_home, kind):
     assert result.returncode == 1, result.stdout[-3000:]
     missed = set(CASES[kind]) - failed_ids(result)
     assert not missed, f"{kind}: these specs did not notice: {sorted(missed)}"
+
+
+def test_claims_that_need_openai_never_pass_on_the_stand_in(standin_home):
+    """Skipped by default; with --require-pretrained they fail, saying why."""
+    args = ("specs/test_05_output.py", "--device", "cpu", "-k", "that or hello_world", "-rs")
+    skipped = run_pytest(*args, hf_home=standin_home)
+    assert skipped.returncode == 0 and "needs OpenAI's GPT-2 weights" in skipped.stdout
+    last = skipped.stdout.strip().splitlines()[-1]
+    assert "skipped" in last and "passed" not in last, last
+    required = run_pytest(*args, "--require-pretrained", hf_home=standin_home)
+    assert required.returncode == 1
+    assert "--require-pretrained was given" in required.stdout
+    assert failed_ids(required) >= {
+        "specs/test_05_output.py::test_the_next_token_is_that[cpu]",
+        "specs/test_05_output.py::test_the_loss_on_hello_world_is_transformerlens_reference[cpu]",
+    }
