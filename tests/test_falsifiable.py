@@ -57,7 +57,7 @@ def test_a_broken_model_fails_the_specs_that_check_it(standin_home, kind):
 
 def test_claims_that_need_openai_never_pass_on_the_stand_in(standin_home):
     """Skipped by default; with --require-pretrained they fail, saying why."""
-    args = ("specs/test_05_output.py", "--device", "cpu", "-k", "that or hello_world", "-rs")
+    args = ("specs/test_05_output.py", "--device", "cpu", "-k", "that or hello_world", "-rsfE")
     skipped = run_pytest(*args, hf_home=standin_home)
     assert skipped.returncode == 0 and "needs OpenAI's GPT-2 weights" in skipped.stdout
     last = skipped.stdout.strip().splitlines()[-1]
