@@ -21,6 +21,18 @@ EMBEDDING_CORNER = (
 )
 EMBEDDING_CORNER_CELL = "In [14]"
 
+# In [32] lists block 0's activations and the rest, in the order computed; In [16] prints the
+# cache's keys in that same order (the export truncates it after blocks.1.hook_resid_pre).
+ACTIVATIONS = [
+    "hook_embed", "hook_pos_embed", "blocks.0.hook_resid_pre", "blocks.0.ln1.hook_scale",
+    "blocks.0.ln1.hook_normalized", "blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.0.attn.hook_v",
+    "blocks.0.attn.hook_attn_scores", "blocks.0.attn.hook_pattern", "blocks.0.attn.hook_z",
+    "blocks.0.hook_attn_out", "blocks.0.hook_resid_mid", "blocks.0.ln2.hook_scale",
+    "blocks.0.ln2.hook_normalized", "blocks.0.mlp.hook_pre", "blocks.0.mlp.hook_post",
+    "blocks.0.hook_mlp_out", "blocks.0.hook_resid_post", "ln_final.hook_scale",
+]  # fmt: skip
+CACHE_KEYS_SHOWN = ACTIVATIONS[:-1] + ["blocks.1.hook_resid_pre"]
+
 # Published outside the document (cited where used).
 # TransformerLens's acceptance test tests/acceptance/test_hooked_transformer.py: the loss of
 # gpt2-small on "Hello world!" is 5.331855773925781, checked there with atol 4e-5.

@@ -35,15 +35,6 @@ def test_run_with_cache_returns_the_same_logits(model, run, printed, bench):
     torch.testing.assert_close(logits, run.logits, atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
 
 
-# In [16] prints the cache's keys in order (truncated in the export); these are the ones shown.
-CACHE_KEYS_SHOWN = [
-    "hook_embed", "hook_pos_embed", "blocks.0.hook_resid_pre", "blocks.0.ln1.hook_scale",
-    "blocks.0.ln1.hook_normalized", "blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.0.attn.hook_v",
-    "blocks.0.attn.hook_attn_scores", "blocks.0.attn.hook_pattern", "blocks.0.attn.hook_z",
-    "blocks.0.hook_attn_out", "blocks.0.hook_resid_mid", "blocks.0.ln2.hook_scale",
-    "blocks.0.ln2.hook_normalized", "blocks.0.mlp.hook_pre", "blocks.0.mlp.hook_post",
-    "blocks.0.hook_mlp_out", "blocks.0.hook_resid_post", "blocks.1.hook_resid_pre",
-]  # fmt: skip
 # How many keys each TransformerLens gives (measured on GPT-2 small): 4.x adds hook_in/hook_out
 # aliases of every component in compatibility mode; 3.x adds two over 2.18.
 CACHE_KEY_COUNT = {2: 208, 3: 210, 4: 493}
@@ -55,7 +46,7 @@ def test_the_cache_holds_the_printed_activations_in_order(run, printed, bench):
     """In [16]: ActivationCache with keys ['hook_embed', 'hook_pos_embed', 'blocks.0.hook_resid_pre', ...]:
     every activation of the forward pass, in the order computed."""
     keys = bench(lambda: list(run.cache.keys()))
-    shown_in_order = [k for k in keys if k in set(CACHE_KEYS_SHOWN)]
+    shown_in_order = [k for k in keys if k in set(document.CACHE_KEYS_SHOWN)]
     assert printed == shown_in_order
     assert len(keys) == CACHE_KEY_COUNT[loading.tl_major()], "the number of keys is version-specific"
 

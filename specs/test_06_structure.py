@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from gpt2spec import loading, snapshot as numeric
+from gpt2spec import document, loading, snapshot as numeric
 
 # In [31] lists block 0's parameters and the rest, with their shapes (in snapshots/document/).
 PARAMETERS = [
@@ -15,17 +15,6 @@ PARAMETERS = [
 ]  # fmt: skip
 # 4.x's TransformerLens view also lists the (folded) LayerNorm weights the document's LNPre lacks.
 EXTRA_PARAMETERS = {4: {"blocks.0.ln1.w", "blocks.0.ln1.b", "blocks.0.ln2.w", "blocks.0.ln2.b", "ln_final.w", "ln_final.b"}}
-
-# In [32] lists block 0's activations and the rest, with their shapes.
-ACTIVATIONS = [
-    "hook_embed", "hook_pos_embed", "blocks.0.hook_resid_pre", "blocks.0.ln1.hook_scale",
-    "blocks.0.ln1.hook_normalized", "blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.0.attn.hook_v",
-    "blocks.0.attn.hook_attn_scores", "blocks.0.attn.hook_pattern", "blocks.0.attn.hook_z",
-    "blocks.0.hook_attn_out", "blocks.0.hook_resid_mid", "blocks.0.ln2.hook_scale",
-    "blocks.0.ln2.hook_normalized", "blocks.0.mlp.hook_pre", "blocks.0.mlp.hook_post",
-    "blocks.0.hook_mlp_out", "blocks.0.hook_resid_post", "ln_final.hook_scale",
-]  # fmt: skip
-
 
 def shown_by_in_31(name: str) -> bool:
     return ".0." in name or "blocks" not in name
@@ -61,7 +50,7 @@ def test_named_parameters_use_transformerlens_names(model, bench):
 
 
 @pytest.mark.cell(32)
-@pytest.mark.parametrize("name", [pytest.param(n, id=f"{n} has the printed shape") for n in ACTIVATIONS])
+@pytest.mark.parametrize("name", [pytest.param(n, id=f"{n} has the printed shape") for n in document.ACTIVATIONS])
 def test_activation_shapes(run, name, printed, bench):
     """In [32]: e.g. blocks.0.attn.hook_pattern torch.Size([1, 12, 45, 45]), blocks.0.mlp.hook_pre
     torch.Size([1, 45, 3072]), ln_final.hook_scale torch.Size([1, 45, 1])."""
