@@ -20,6 +20,14 @@ from gpt2spec.snapshot import DOCUMENT, NumericSnapshotExtension
 from gpt2spec.weights import Weights, identify, source
 
 MODEL_FIXTURES = {"model", "run", "weights"}
+DEVICES = pytest.StashKey[list]()  # the devices this run covers
+REPORT = pytest.StashKey["report.Tally"]()  # what the summary, the page and the results are made of
+NOT_OPENAI = pytest.StashKey[str]()  # why an `openai` claim must fail (with --require-pretrained)
+
+
+def skip_without(device: str) -> None:
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("CUDA is not available on this machine (the CPU run covers the claim)")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,10 +69,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(config.stash[REPORT], "gpt2spec-tally")
 
 
-DEVICES = pytest.StashKey[list]()
-REPORT = pytest.StashKey["report.Tally"]()
-
-
 def pytest_report_header(config: pytest.Config) -> list[str]:
     v = loading.versions()
     return [
@@ -96,8 +100,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 @pytest.fixture(scope="session")
 def device(request: pytest.FixtureRequest) -> str:
     name = getattr(request, "param", "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        pytest.skip("CUDA is not available on this machine (the CPU run covers the claim)")
+    skip_without(name)
     return name
 
 
@@ -107,8 +110,7 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
     loaded: dict[str, Any] = {}
 
     def get(device: str) -> Any:
-        if device == "cuda" and not torch.cuda.is_available():
-            pytest.skip("CUDA is not available on this machine (the CPU run covers the claim)")
+        skip_without(device)
         if device not in loaded:
             try:
                 with pytestconfig.stash[REPORT].timed(device, "load the model"):
@@ -158,9 +160,6 @@ def _openai_weights_only(request: pytest.FixtureRequest) -> None:
         request.node.stash[NOT_OPENAI] = reason  # fails in the call phase: a failed claim, not a setup error
         return
     pytest.skip(reason)
-
-
-NOT_OPENAI = pytest.StashKey[str]()
 
 
 @pytest.hookimpl(tryfirst=True)
