@@ -63,20 +63,25 @@ def test_induction_attention_on_the_example(run, snapshot, bench):
     assert snapshot == scores
 
 
+# How much more than even spreading an induction head must pay its targets on the example. ARENA 1.2
+# detects induction heads at 0.4 on repeated random tokens, where 5.1 and 5.5 score far above it;
+# three times even spreading is about 0.16 on this text: conservative, yet beyond any untrained head.
+OVER_UNIFORM = 3.0
+
+
 @pytest.mark.openai
 @pytest.mark.cell(39)
 @pytest.mark.parametrize("head", [pytest.param(h, id=f"head 5.{h} looks back further than head 0.5") for h in (5, 1)])
 def test_layer_5_does_induction_on_the_example(run, head, bench):
     """In [39]: "Compare block 0 head 5 to block 5 head 5!". Head 5.5 (and 5.1, per ARENA 1.2) attend from
-    each repeated 'Quomatarus' piece to the piece after its earlier occurrence: more than head 0.5 does,
-    and more than attention spread evenly over the prefix would. No absolute threshold: the document
-    prints none for this text."""
+    each repeated 'Quomatarus' piece to the piece after its earlier occurrence: at least three times what
+    attention spread evenly over the prefix would pay there, and three times what head 0.5 pays."""
     tokens = run.tokens[0]
     layer5 = bench(lambda: attention_to_targets(run.cache["pattern", 5][0], tokens))
     layer0 = attention_to_targets(run.cache["pattern", 0][0], tokens)
     uniform = sum(len(src) / (d + 1) for d, src in induction_targets(tokens).items()) / len(REPEATS)
-    assert layer5[head] > layer0[5]
-    assert layer5[head] > uniform
+    assert layer5[head] > OVER_UNIFORM * uniform
+    assert layer5[head] > OVER_UNIFORM * layer0[5]
 
 
 def test_induction_scores_of_all_heads(model, repeated, snapshot, bench):

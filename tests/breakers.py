@@ -46,14 +46,47 @@ def perturbed_embedding(model: Any) -> None:
     model.add_perma_hook("hook_embed", lambda x, hook: x + 2e-3 * torch.linspace(-1, 1, x.shape[-1], device=x.device))
 
 
+def skewed_final_norm(model: Any) -> None:
+    """The final LayerNorm's output is scaled by 1.01 before the unembedding."""
+    model.add_perma_hook("ln_final.hook_normalized", lambda x, hook: x * 1.01)
+
+
+def wrong_config(model: Any) -> None:
+    """The config claims a different activation function."""
+    model.cfg.act_fn = "relu"
+
+
+def extra_token(model: Any) -> None:
+    """The tokenizer gained a token: the vocabulary is no longer GPT-2's 50257."""
+    model.tokenizer.add_tokens(["<|quomatarus|>"])
+
+
 BREAKERS: dict[str, Callable[[Any], None]] = {
     f.__name__.replace("_", "-"): f
-    for f in (wrong_activation, no_causal_mask, unscaled_attention, no_bos, leaky_residual, perturbed_embedding)
-}
+    for f in (
+        wrong_activation, no_causal_mask, unscaled_attention, no_bos, leaky_residual, perturbed_embedding,
+        skewed_final_norm, wrong_config, extra_token,
+    )
+}  # fmt: skip
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--break", dest="break_kind", choices=sorted(BREAKERS), help="break the model on purpose")
+    parser.addoption(
+        "--pretend-openai",
+        action="store_true",
+        help="take any weights for OpenAI's, so the claims that need them run (and must fail) on the stand-in",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--pretend-openai"):
+        import dataclasses
+
+        from gpt2spec import plugin
+
+        real = plugin.identify
+        plugin.identify = lambda model: dataclasses.replace(real(model), is_openai=True)
 
 
 @pytest.hookimpl(wrapper=True)
