@@ -11,17 +11,14 @@ from typing import Any, Iterator
 
 import pytest
 
+from gpt2spec.snapshot import without_device
+
 SPECS = "specs/"
 
 
 def claim_id(item: pytest.Item) -> str:
     """The test id without its device: one name for the same claim on CPU and CUDA."""
-    callspec = getattr(item, "callspec", None)
-    base = item.nodeid.split("[")[0]
-    if callspec is None:
-        return base
-    ids = [part for part in callspec.id.split("-") if part not in ("cpu", "cuda")]
-    return f"{base}[{'-'.join(ids)}]" if ids else base
+    return without_device(item.nodeid)
 
 
 def first_line(doc: str | None) -> str:

@@ -57,7 +57,7 @@ def numbers_match(observed: str, recorded: str) -> bool:
     got, want = NUMBER.split(observed), NUMBER.split(recorded)
     if len(got) != len(want):
         return False
-    for i, (g, w) in enumerate(zip(got, want)):
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
         if i % 2 == 0:  # text between numbers
             if g != w:
                 return False

@@ -58,14 +58,11 @@ def source() -> str:
 def identify(model: Any) -> Weights:
     tokens = model.to_tokens(document.TEXT)
     corner = loading.get_corner(model.W_E[tokens, :])[0].tolist()
-    deviation = max(
-        abs(value - float(printed))
-        for row, printed_row in zip(corner, document.EMBEDDING_CORNER)
-        for value, printed in zip(row, printed_row)
-    )
-    matches = all(
-        snapshot.within(value, printed)
-        for row, printed_row in zip(corner, document.EMBEDDING_CORNER)
-        for value, printed in zip(row, printed_row)
-    )
+    pairs = [
+        (value, printed)
+        for row, printed_row in zip(corner, document.EMBEDDING_CORNER, strict=True)
+        for value, printed in zip(row, printed_row, strict=True)
+    ]
+    deviation = max(abs(value - float(printed)) for value, printed in pairs)
+    matches = all(snapshot.within(value, printed) for value, printed in pairs)
     return Weights(is_openai=matches, deviation=deviation, source=source())

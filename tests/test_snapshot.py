@@ -1,10 +1,15 @@
 """The numeric snapshot format: tolerances grounded in printed precision and fp32 noise."""
 
+import os
+import shutil
+import subprocess
+import sys
+
 import pytest
 
 from gpt2spec.snapshot import NOISE_ABS, numbers_match, tolerance, within, without_device
 
-from .conftest import run_pytest
+from .conftest import ROOT
 
 
 @pytest.mark.parametrize(
@@ -42,19 +47,11 @@ def test_one_entry_serves_cpu_and_cuda():
 
 def test_a_corrupt_snapshot_fails_with_one_clear_line(standin_home, tmp_path):
     """A hand-broken snapshot file: the spec fails saying which file and how to restore it."""
-    import shutil
-
-    from .conftest import ROOT
-
     copy = tmp_path / "repo"
-    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", "__pycache__", ".benchmarks"))
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", ".nox", "__pycache__", ".benchmarks", "*.egg-info"))
     target = copy / "snapshots" / "standin-seed20240101" / "test_05_output.ambr"
     target.write_text("this is not an amber file\n# name: \n")
     before = target.read_bytes()
-    import subprocess
-    import sys
-    import os
-
     env = {**os.environ, "HF_HOME": str(standin_home), "HF_HUB_OFFLINE": "1"}
     out = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "--benchmark-disable", "-p", "no:cacheprovider", "--device", "cpu",
