@@ -42,9 +42,11 @@ def _text(data: Any, limit: int = 600) -> str:
 
 
 def _claim_rows(records: list[Record]) -> str:
+    by_claim: dict[str, list[Record]] = {}  # CPU and CUDA runs of a claim are far apart in run order
+    for r in records:
+        by_claim.setdefault(r.claim, []).append(r)
     rows = []
-    for claim, group in groupby(records, key=lambda r: r.claim):
-        runs = list(group)
+    for claim, runs in by_claim.items():
         first = runs[0]
         outcomes = "<br>".join(
             f'<span class="{r.outcome}">{html.escape(r.device or "-")}: {html.escape(r.outcome)}</span>'
