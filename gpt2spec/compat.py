@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gpt2spec.report import OPENAI_SKIP
 from gpt2spec.snapshot import NUMBER
 
 
@@ -40,7 +41,7 @@ def results(tally: Any, versions: dict[str, str]) -> dict:
         if r.outcome == "not run" or (r.device and r.device != "cpu"):
             continue
         claims[r.claim] = {
-            "outcome": r.outcome,
+            "outcome": tally.kind(r),
             "reason": r.reason,
             "versioned": r.versioned,
             "drift": drift([c for c in r.comparisons if c["kind"] == "baseline"]),
@@ -53,8 +54,10 @@ def cell(entry: dict | None, major: int) -> str:
         return "-"
     if entry["outcome"] == "failed":
         return "**FAIL**"
-    if entry["outcome"] == "skipped":
-        return "skip (OpenAI)" if "OpenAI" in entry["reason"] else "skip"
+    if entry["outcome"] == OPENAI_SKIP:
+        return "skip (OpenAI)"
+    if entry["outcome"].startswith("skipped"):
+        return "skip"
     if entry["versioned"] and major in entry["versioned"]["majors"]:
         return "version-specific"
     return "pass"

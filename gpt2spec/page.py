@@ -16,6 +16,7 @@ from typing import Any
 
 from gpt2spec import loading
 from gpt2spec.report import Record, Tally, device_table
+from gpt2spec.run import next_token_log_probs
 
 CSS = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }
@@ -73,7 +74,7 @@ def log_prob_figure(run: Any) -> str:
     """In [28]: px.line(token_log_probs, hover_name=str_tokens[1:])."""
     import plotly.express as px
 
-    log_probs = run.logits.squeeze().log_softmax(dim=-1)[:, run.tokens.squeeze()].diag(1)
+    log_probs = next_token_log_probs(run.logits, run.tokens)
     fig = px.line(
         y=log_probs.cpu().numpy(),
         hover_name=run.str_tokens[1:],

@@ -14,6 +14,7 @@ import pytest
 from gpt2spec.snapshot import without_device
 
 SPECS = "specs/"
+OPENAI_SKIP = "skipped (need OpenAI's weights)"
 
 
 def claim_id(item: pytest.Item) -> str:
@@ -101,7 +102,7 @@ class Tally:
 
     def kind(self, record: Record) -> str:
         if record.outcome == "skipped" and "OpenAI" in record.reason:
-            return "skipped (need OpenAI's weights)"
+            return OPENAI_SKIP
         if record.outcome == "skipped" and "CUDA" in record.reason:
             return "skipped (no CUDA)"
         return {"passed": "verified"}.get(record.outcome, record.outcome)

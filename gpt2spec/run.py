@@ -22,6 +22,12 @@ class DocumentRun:
         return f"DocumentRun({len(self.str_tokens)} tokens, logits {tuple(self.logits.shape)}, {len(self.cache.keys())} cached activations)"
 
 
+def next_token_log_probs(logits: Float[Tensor, "1 pos d_vocab"], tokens: Int[Tensor, "1 pos"]) -> Float[Tensor, "pos_minus_1"]:
+    """In [30]: log_probs[:, tokens.squeeze()].diag(1), the log-probability of each actual next token."""
+    log_probs = logits.squeeze().log_softmax(dim=-1)
+    return log_probs[:, tokens.squeeze()].diag(1)
+
+
 def document_run(model: Any, text: str = document.TEXT) -> DocumentRun:
     tokens = model.to_tokens(text)  # In [12]
     logits, cache = model.run_with_cache(tokens)  # In [16]

@@ -3,20 +3,13 @@
 import einops
 import pytest
 import torch
-from jaxtyping import Float
-from torch import Tensor
 
 from gpt2spec import document, loading, snapshot as numeric
+from gpt2spec.run import next_token_log_probs
 
 # In [30]: the two later "Quomatarus" are predicted piece by piece. Index i of
 # probs[:, tokens].diag(1) is the probability of token i+1; ' Qu' sits at 6, 14 and 40.
 LATER_PIECES = {"second": [14, 15, 16], "third": [40, 41, 42]}
-
-
-def next_token_log_probs(logits: Float[Tensor, "1 pos vocab"], tokens) -> Float[Tensor, "pos_minus_1"]:
-    """In [30]: log_probs[:, tokens.squeeze()].diag(1), the log-probability of each actual next token."""
-    log_probs = logits.squeeze().log_softmax(dim=-1)
-    return log_probs[:, tokens.squeeze()].diag(1)
 
 
 @pytest.mark.cell(15)

@@ -29,12 +29,12 @@ def standin_home(gpt2_files: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return home
 
 
-def run_pytest(*args: str, hf_home: Path, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_pytest(*args: str, hf_home: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """pytest on the specs as a user runs it, offline, in a fresh process (HF_HOME is read at import)."""
-    env = {**os.environ, "HF_HOME": str(hf_home), "HF_HUB_OFFLINE": "1", **(extra_env or {})}
+    env = {**os.environ, "HF_HOME": str(hf_home), "HF_HUB_OFFLINE": "1"}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-rfE", "--benchmark-disable", "-p", "no:cacheprovider", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
     )
 
 

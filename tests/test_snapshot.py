@@ -1,15 +1,12 @@
 """The numeric snapshot format: tolerances grounded in printed precision and fp32 noise."""
 
-import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
 from gpt2spec.snapshot import NOISE_ABS, numbers_match, tolerance, within, without_device
 
-from .conftest import ROOT
+from .conftest import ROOT, run_pytest
 
 
 @pytest.mark.parametrize(
@@ -52,12 +49,7 @@ def test_a_corrupt_snapshot_fails_with_one_clear_line(standin_home, tmp_path):
     target = copy / "snapshots" / "standin-seed20240101" / "test_05_output.ambr"
     target.write_text("this is not an amber file\n# name: \n")
     before = target.read_bytes()
-    env = {**os.environ, "HF_HOME": str(standin_home), "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "--benchmark-disable", "-p", "no:cacheprovider", "--device", "cpu",
-         "specs/test_05_output.py", "-k", "actual_next_tokens"],
-        cwd=copy, env=env, capture_output=True, text=True, timeout=300,
-    )
+    out = run_pytest("--device", "cpu", "specs/test_05_output.py", "-k", "actual_next_tokens", hf_home=standin_home, cwd=copy)
     assert out.returncode == 1
     assert "cannot be read" in out.stdout and "git checkout --" in out.stdout
     assert target.read_bytes() == before, "nothing is overwritten"
