@@ -7,7 +7,7 @@
 Each session installs torch first (``TORCH_SPEC``, default ``torch==2.13.0``: the CPU wheel this
 project's machines carry; a bare ``torch`` would pull a CUDA build of several GB), then the
 project with that TransformerLens and only the pins it needs to import, builds the stand-in
-cache (from ``GPT2_FILES``, default ``../shared/gpt2``) and runs the specs, writing its results
+cache (from the config and tokenizer the package ships) and runs the specs, writing its results
 for ``compat``.
 """
 
@@ -25,7 +25,6 @@ nox.options.sessions = ["tl-4.3"]
 ROOT = Path(__file__).parent
 RESULTS = ROOT / ".nox" / "results"
 TORCH_SPEC = os.environ.get("TORCH_SPEC", "torch==2.13.0")
-GPT2_FILES = Path(os.environ.get("GPT2_FILES", ROOT.parent / "shared" / "gpt2"))
 
 # What each TransformerLens needs beyond the project's own requirements, found by installing it:
 # 2.18 caps numpy below 2 while pyarrow 26 (through datasets) needs numpy >= 2 to import.
@@ -40,7 +39,7 @@ def specs(session: nox.Session, version: str) -> None:
     session.install(TORCH_SPEC)
     session.install("-e", ".", *VERSIONS[version], TORCH_SPEC)  # torch repeated: keep the wheel above
     hf_home = Path(session.create_tmp()) / "hf"
-    session.run("python", "-m", "gpt2spec.standin", str(hf_home), "--source", str(GPT2_FILES))
+    session.run("python", "-m", "gpt2spec.standin", str(hf_home))
     session.env.update(HF_HOME=str(hf_home), HF_HUB_OFFLINE="1")
     session.run(
         "pytest", "specs", "tests/test_standin.py", "--benchmark-disable", "--device", "cpu",

@@ -78,7 +78,7 @@ def check_offline_cache() -> None:
     """Offline, the cache must hold GPT-2 small's config and weights; say so in one line if not."""
     if not offline():
         return
-    standin = "python -m gpt2spec.standin DIR --source ../shared/gpt2, then HF_HOME=DIR"
+    standin = "python -m gpt2spec.standin DIR, then HF_HOME=DIR"
     if cached_file("config.json") is None:
         raise SetupError(
             f"HF_HUB_OFFLINE=1 and no GPT-2 small in the Hugging Face cache at {hf_home()}: "

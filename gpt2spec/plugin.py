@@ -1,6 +1,6 @@
 """pytest wiring: options, the session-scoped model per device, snapshots, benchmarks, report.
 
-``conftest.py`` only loads this module. Specs ask for ``model``, ``run`` (the document's shared
+``pyproject.toml`` loads this module with ``-p`` (before the command line is parsed). Specs ask for ``model``, ``run`` (the document's shared
 forward pass), ``printed`` (the document's printed value), ``snapshot`` (a baseline for these
 weights) and ``bench`` (device-aware benchmark).
 """
@@ -67,6 +67,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--spec-report draws with {' and '.join(missing)}: pip install -e '.[report]'")
     config.stash[REPORT] = report.Tally()
     config.pluginmanager.register(config.stash[REPORT], "gpt2spec-tally")
+    config.pluginmanager.register(Snapshots(), "gpt2spec-snapshots")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -169,24 +170,27 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
         pytest.fail(reason + " and --require-pretrained was given", pytrace=False)
 
 
-@pytest.fixture
-def snapshot(snapshot: Any, request: pytest.FixtureRequest) -> Any:
-    """syrupy's snapshot, numeric, stored under snapshots/<weights>/: a baseline for these weights.
+class Snapshots:
+    """The ``snapshot`` and ``printed`` fixtures. Registered in ``pytest_configure``, after syrupy's
+    plugin (this module loads with -p, before it), so that this ``snapshot`` overrides syrupy's."""
 
-    On OpenAI's weights, an entry nobody has recorded yet (the document prints no such value)
-    passes with a warning saying how to record it, so a user's first real run does not fail.
-    """
-    found: Weights = request.getfixturevalue("weights")
-    root = Path(request.config.rootpath) / "snapshots"
-    extension = NumericSnapshotExtension.for_folder(root, found.snapshot_id, missing_ok=found.is_openai)
-    return recorded(snapshot.use_extension(extension), request, "baseline")
+    @pytest.fixture
+    def snapshot(self, snapshot: Any, request: pytest.FixtureRequest) -> Any:
+        """syrupy's snapshot, numeric, stored under snapshots/<weights>/: a baseline for these weights.
 
+        On OpenAI's weights, an entry nobody has recorded yet (the document prints no such value)
+        passes with a warning saying how to record it, so a user's first real run does not fail.
+        """
+        found: Weights = request.getfixturevalue("weights")
+        root = Path(request.config.rootpath) / "snapshots"
+        extension = NumericSnapshotExtension.for_folder(root, found.snapshot_id, missing_ok=found.is_openai)
+        return recorded(snapshot.use_extension(extension), request, "baseline")
 
-@pytest.fixture
-def printed(snapshot: Any, request: pytest.FixtureRequest) -> Any:
-    """A snapshot under snapshots/document/: the document's printed outputs, transcribed as printed."""
-    root = Path(request.config.rootpath) / "snapshots"
-    return recorded(snapshot.use_extension(NumericSnapshotExtension.for_folder(root, DOCUMENT)), request, "document")
+    @pytest.fixture
+    def printed(self, snapshot: Any, request: pytest.FixtureRequest) -> Any:
+        """A snapshot under snapshots/document/: the document's printed outputs, transcribed as printed."""
+        root = Path(request.config.rootpath) / "snapshots"
+        return recorded(snapshot.use_extension(NumericSnapshotExtension.for_folder(root, DOCUMENT)), request, "document")
 
 
 def recorded(assertion: Any, request: pytest.FixtureRequest, kind: str) -> Any:
@@ -215,7 +219,12 @@ def bench(benchmark: Any, device: str, request: pytest.FixtureRequest) -> Callab
             request.node.user_properties.append(("median_s", benchmark.stats.stats.median))
 
     request.addfinalizer(keep)
-    return lambda fn: timing.measure(benchmark, device, fn)
+
+    def timed(fn: Callable[[], Any]) -> Any:
+        request.node.user_properties.append(("code", timing.source_of(fn)))
+        return timing.measure(benchmark, device, fn)
+
+    return timed
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:

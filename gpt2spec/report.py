@@ -43,6 +43,8 @@ class Record:
     reason: str = ""
     comparisons: list[dict] = field(default_factory=list)
     median_s: float | None = None
+    code: str = ""  # what the claim evaluates and times: the body of the lambda given to ``bench``
+    params: str = ""  # the parametrization without the device ("cfg.d_vocab is as printed"), or ""
 
 
 @dataclass(eq=False)  # a registered plugin must stay hashable
@@ -54,6 +56,7 @@ class Tally:
     records: dict[str, Record] = field(default_factory=dict)
     seconds: dict[tuple[str, str], float] = field(default_factory=dict)  # (device, step) -> wall time
     started: float = field(default_factory=time.perf_counter)
+    figures: dict[str, str] = field(default_factory=dict)  # title -> HTML fragment, for the page's end
 
     @contextmanager
     def timed(self, device: str, step: str) -> Iterator[None]:
@@ -82,6 +85,7 @@ class Tally:
                 openai=item.get_closest_marker("openai") is not None,
                 versioned={"majors": list(versioned.args[0]), "why": versioned.args[1]} if versioned else None,
                 device=str(callspec.params.get("device", "")) if callspec else "",
+                params=without_device(f"x[{callspec.id}]")[2:-1] if callspec and without_device(f"x[{callspec.id}]") != "x" else "",
             )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -99,6 +103,8 @@ class Tally:
                     record.comparisons.append(value)
                 elif key == "median_s":
                     record.median_s = value
+                elif key == "code":
+                    record.code = value
 
     def kind(self, record: Record) -> str:
         if record.outcome == "skipped" and "OpenAI" in record.reason:

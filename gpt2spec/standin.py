@@ -31,6 +31,7 @@ SMALL_FILES = (
     "vocab.json",
     "merges.txt",
 )
+PACKAGED = Path(__file__).parent / "data" / "gpt2"  # GPT-2 small's config and tokenizer, shipped
 MARKER = "gpt2spec_standin.json"  # sits in the snapshot; the loader reads it to name the seed
 STD = 0.02  # GPT-2's initializer_range
 
@@ -95,7 +96,7 @@ def revision(seed: int) -> str:
     return hashlib.sha1(f"gpt2spec-standin-{seed}".encode()).hexdigest()
 
 
-def build(source: Path, hf_home: Path, seed: int = SEED) -> Path:
+def build(hf_home: Path, source: Path = PACKAGED, seed: int = SEED) -> Path:
     """Write the cache under ``hf_home/hub`` and return the hub folder."""
     from safetensors.numpy import save_file
 
@@ -131,10 +132,10 @@ def main(argv: list[str] | None = None) -> int:
         description="Build an offline Hugging Face cache of GPT-2 small with seeded random weights.",
     )
     p.add_argument("hf_home", type=Path, help="folder to use as HF_HOME (created if missing)")
-    p.add_argument("--source", type=Path, default=Path("../shared/gpt2"), help="folder with GPT-2's config and tokenizer files")
+    p.add_argument("--source", type=Path, default=PACKAGED, help="folder with GPT-2's config and tokenizer files (default: the packaged copy)")
     p.add_argument("--seed", type=int, default=SEED)
     args = p.parse_args(argv)
-    hub = build(args.source, args.hf_home, args.seed)
+    hub = build(args.hf_home, args.source, args.seed)
     print(f"stand-in GPT-2 small (seed {args.seed}) written to {hub}; use HF_HOME={args.hf_home} HF_HUB_OFFLINE=1")
     return 0
 

@@ -7,6 +7,7 @@ selection and allocator growth, so warm-up rounds run untimed (pytest-benchmark'
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable, TypeVar
 
 import torch
@@ -31,6 +32,25 @@ def synchronized(device: str, fn: Callable[[], T]) -> Callable[[], T]:
 def measure(benchmark: Any, device: str, fn: Callable[[], T], rounds: int = ROUNDS) -> T:
     """Time ``fn`` on ``device`` and return its result (pedantic calls it once when benchmarks are off)."""
     return benchmark.pedantic(synchronized(device, fn), rounds=rounds, warmup_rounds=WARMUP_ROUNDS, iterations=1)
+
+
+def source_of(fn: Callable[..., Any]) -> str:
+    """The expression a ``lambda: ...`` evaluates, as written in the spec (the page shows it)."""
+    try:
+        text = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return ""
+    start = text.find("lambda:")
+    if start < 0:
+        return getattr(fn, "__name__", "")
+    body, depth = text[start + len("lambda:"):], 0
+    for i, ch in enumerate(body):  # up to the parenthesis that closes the call holding the lambda
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth < 0:
+            body = body[:i]
+            break
+    return " ".join(body.split())
 
 
 def machine_info() -> dict[str, Any]:

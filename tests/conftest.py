@@ -12,20 +12,18 @@ import pytest
 from gpt2spec import standin
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_GPT2 = ROOT.parent / "shared" / "gpt2"
 
 
 @pytest.fixture(scope="session")
 def gpt2_files() -> Path:
-    if not (SHARED_GPT2 / "config.json").is_file():
-        pytest.skip(f"GPT-2's config and tokenizer are not at {SHARED_GPT2} (a developer's or CI's checkout has them)")
-    return SHARED_GPT2
+    """GPT-2 small's config and tokenizer, as the package ships them."""
+    return standin.PACKAGED
 
 
 @pytest.fixture(scope="session")
 def standin_home(gpt2_files: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("hf_standin")
-    standin.build(gpt2_files, home)
+    standin.build(home, gpt2_files)
     return home
 
 

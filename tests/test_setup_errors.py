@@ -23,7 +23,7 @@ def test_offline_with_an_empty_cache(tmp_path):
 
 
 def test_a_cache_without_weights(gpt2_files, tmp_path):
-    standin.build(gpt2_files, tmp_path)
+    standin.build(tmp_path, gpt2_files)
     for weights in tmp_path.rglob("model.safetensors"):
         weights.unlink()
     result = run_pytest("specs/test_03_tokenization.py", hf_home=tmp_path)

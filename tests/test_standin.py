@@ -22,7 +22,7 @@ def digest(home: Path) -> dict[str, str]:
 
 
 def test_two_builds_are_byte_identical(standin_home, gpt2_files, tmp_path):
-    standin.build(gpt2_files, tmp_path)
+    standin.build(tmp_path, gpt2_files)
     assert digest(tmp_path) == digest(standin_home)
 
 
