@@ -78,16 +78,16 @@ def check_offline_cache() -> None:
     """Offline, the cache must hold GPT-2 small's config and weights; say so in one line if not."""
     if not offline():
         return
-    standin = "python -m gpt2spec.standin DIR, then HF_HOME=DIR"
+    standin = "--weights standin"
     if cached_file("config.json") is None:
         raise SetupError(
             f"HF_HUB_OFFLINE=1 and no GPT-2 small in the Hugging Face cache at {hf_home()}: "
-            f"run once online to download it, or build the stand-in with {standin}"
+            f"run once online to download it, or run on the stand-in with {standin}"
         )
     if cached_file("model.safetensors") is None and cached_file("pytorch_model.bin") is None:
         raise SetupError(
             f"the Hugging Face cache at {hf_home()} has GPT-2 small's config but no weights "
-            f"(model.safetensors): run once online, or rebuild the stand-in with {standin}"
+            f"(model.safetensors): run once online to download them, or run on the stand-in with {standin}"
         )
 
 

@@ -8,13 +8,14 @@ weights) and ``bench`` (device-aware benchmark).
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 import torch
 
-from gpt2spec import compat, loading, page, report, timing
+from gpt2spec import compat, loading, page, report, timing, weights as whose
 from gpt2spec.run import DocumentRun, document_run
 from gpt2spec.snapshot import DOCUMENT, NumericSnapshotExtension
 from gpt2spec.weights import Weights, identify, source
@@ -37,6 +38,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=("auto", "cpu", "cuda"),
         default="auto",
         help="run the claims on cpu, cuda, or both (auto: CPU and CUDA, CUDA skipped where absent)",
+    )
+    group.addoption(
+        "--weights",
+        choices=whose.MODES,
+        default="auto",
+        help="whose GPT-2 small: auto (the Hugging Face cache or hub, else the stand-in, built once), "
+        "hub (OpenAI's, never a stand-in), standin (seeded weights around GPT-2's real config; offline)",
     )
     group.addoption(
         "--spec-report",
@@ -74,7 +82,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     v = loading.versions()
     return [
         "gpt2spec: " + ", ".join(f"{k} {val}" for k, val in v.items()),
-        f"gpt2spec: GPT-2 small from {source()}",
         "gpt2spec: devices: " + ", ".join(
             d + ("" if d == "cpu" or torch.cuda.is_available() else " (not available here: skipped)")
             for d in config.stash[DEVICES]
@@ -87,15 +94,28 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("device", metafunc.config.stash[DEVICES], indirect=True, scope="session")
 
 
+def needs_model(session: pytest.Session) -> bool:
+    return not session.config.option.collectonly and any(
+        MODEL_FIXTURES & set(getattr(item, "fixturenames", ())) for item in session.items
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before the terminal reports the collection, with our line
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Fail fast, in one line, on a setup that cannot load the model (not for --collect-only)."""
-    if session.config.option.collectonly:
+    """Settle whose weights (--weights), and fail fast, in one line, on a setup that cannot load the
+    model. Only when a collected claim needs the model: a table of contents or the machinery's
+    own tests need none."""
+    if not needs_model(session):
         return
-    if any(MODEL_FIXTURES & set(getattr(item, "fixturenames", ())) for item in session.items):
-        try:
-            loading.check_offline_cache()
-        except loading.SetupError as error:
-            raise pytest.UsageError(str(error)) from None
+    try:
+        whose.choose(session.config.getoption("--weights"), say=lambda line: print(line, file=sys.stderr))
+        loading.check_offline_cache()
+    except loading.SetupError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
+    return [f"gpt2spec: GPT-2 small from {source()}"] if whose.CHOSEN is not None else []
 
 
 @pytest.fixture(scope="session")

@@ -126,6 +126,34 @@ def build(hf_home: Path, source: Path = PACKAGED, seed: int = SEED) -> Path:
     return hub
 
 
+
+def cache_root() -> Path:
+    """Where ``--weights auto|standin`` keeps its stand-in: ``$GPT2SPEC_CACHE``, else the user's cache
+    folder (``$XDG_CACHE_HOME/gpt2spec``, by default ``~/.cache/gpt2spec``)."""
+    if os.environ.get("GPT2SPEC_CACHE"):
+        return Path(os.environ["GPT2SPEC_CACHE"]).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "gpt2spec"
+
+
+def complete(hf_home: Path, seed: int = SEED) -> bool:
+    """A finished stand-in of this seed is there: every repo's snapshot holds its files and weights."""
+    rev = revision(seed)
+    for repo in REPOS:
+        snap = hf_home / "hub" / ("models--" + repo.replace("/", "--")) / "snapshots" / rev
+        if not all((snap / f).is_file() for f in (*SMALL_FILES, MARKER, "model.safetensors")):
+            return False
+    return True
+
+
+def ensure(seed: int = SEED, root: Path | None = None) -> tuple[Path, bool]:
+    """The stand-in of ``seed`` under ``root`` (default ``cache_root()``), built the first time only.
+    Returns the folder to use as HF_HOME, and whether it was built now."""
+    home = (root or cache_root()) / f"standin-seed{seed}"
+    if complete(home, seed):
+        return home, False
+    build(home, seed=seed)
+    return home, True
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="gpt2spec-standin",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -27,9 +28,17 @@ def standin_home(gpt2_files: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     return home
 
 
-def run_pytest(*args: str, hf_home: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    """pytest on the specs as a user runs it, offline, in a fresh process (HF_HOME is read at import)."""
-    env = {**os.environ, "HF_HOME": str(hf_home), "HF_HUB_OFFLINE": "1"}
+STANDIN_CACHE = Path(tempfile.mkdtemp(prefix="gpt2spec-cache-"))  # --weights auto|standin builds here, not in ~/.cache
+
+
+def run_pytest(
+    *args: str, hf_home: Path, cwd: Path = ROOT, online: bool = False, standin_cache: Path = STANDIN_CACHE
+) -> subprocess.CompletedProcess:
+    """pytest on the specs as a user runs it, in a fresh process (HF_HOME is read at import); offline
+    unless ``online`` (then the hub's absence is found by trying it)."""
+    env = {**os.environ, "HF_HOME": str(hf_home), "HF_HUB_OFFLINE": "1", "GPT2SPEC_CACHE": str(standin_cache)}
+    if online:
+        del env["HF_HUB_OFFLINE"]
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-rfE", "--benchmark-disable", "-p", "no:cacheprovider", *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=600,

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from gpt2spec import loading, standin
+from gpt2spec import loading, standin, weights
 
 from .conftest import run_pytest
 
@@ -17,16 +17,24 @@ def one_clear_line(result, *needles: str) -> None:
         assert needle in lines[0]
 
 
-def test_offline_with_an_empty_cache(tmp_path):
-    result = run_pytest("specs/test_03_tokenization.py", hf_home=tmp_path)
-    one_clear_line(result, "HF_HUB_OFFLINE=1", "no GPT-2 small", "gpt2spec.standin")
+def test_weights_hub_offline_with_an_empty_cache(tmp_path):
+    """--weights hub never falls back to the stand-in: no model to be had is one line."""
+    result = run_pytest("specs/test_03_tokenization.py", "--weights", "hub", hf_home=tmp_path)
+    one_clear_line(result, "HF_HUB_OFFLINE=1", "no GPT-2 small", "--weights standin")
+
+
+@pytest.mark.skipif(weights.hub_error() is None, reason="this machine reaches the hub")
+def test_weights_hub_with_no_hub(tmp_path):
+    """Online but out of reach (this machine's case): --weights hub says so at once, without ~27 s of retries."""
+    result = run_pytest("specs/test_03_tokenization.py", "--weights", "hub", hf_home=tmp_path, online=True)
+    one_clear_line(result, "--weights hub:", "--weights standin")
 
 
 def test_a_cache_without_weights(gpt2_files, tmp_path):
     standin.build(tmp_path, gpt2_files)
     for weights in tmp_path.rglob("model.safetensors"):
         weights.unlink()
-    result = run_pytest("specs/test_03_tokenization.py", hf_home=tmp_path)
+    result = run_pytest("specs/test_03_tokenization.py", "--weights", "hub", hf_home=tmp_path)
     one_clear_line(result, "no weights")
 
 
