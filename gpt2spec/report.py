@@ -3,6 +3,7 @@ things took, and, with benchmarks on, each claim's CPU and CUDA medians side by 
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -43,6 +44,7 @@ class Record:
     reason: str = ""
     comparisons: list[dict] = field(default_factory=list)
     median_s: float | None = None
+    workload: bool = False  # its timed work is real computation: a row of the CPU vs CUDA table
     code: str = ""  # what the claim evaluates and times: the body of the lambda given to ``bench``
     params: str = ""  # the parametrization without the device ("cfg.d_vocab is as printed"), or ""
 
@@ -83,6 +85,7 @@ class Tally:
                 words=first_line(getattr(item.function, "__doc__", "")),
                 cell=cell.args[0] if cell else None,
                 openai=item.get_closest_marker("openai") is not None,
+                workload=item.get_closest_marker("workload") is not None,
                 versioned={"majors": list(versioned.args[0]), "why": versioned.args[1]} if versioned else None,
                 device=str(callspec.params.get("device", "")) if callspec else "",
                 params=without_device(f"x[{callspec.id}]")[2:-1] if callspec and without_device(f"x[{callspec.id}]") != "x" else "",
@@ -117,12 +120,21 @@ class Tally:
         return Counter(self.kind(r) for r in self.records.values() if (r.cell is not None) == document and r.outcome != "not run")
 
     def medians(self) -> dict[str, dict[str, float]]:
-        """claim -> device -> median seconds, for the claims that were benchmarked."""
-        table: dict[str, dict[str, float]] = {}
+        """The CPU vs CUDA table's rows: for each ``workload`` claim, in document order, a label (its
+        cell and the code it times) -> device -> median seconds. A claim parametrized by layer is one
+        row: the median of its parametrizations' medians."""
+        runs: dict[str, dict[str, list[float]]] = {}
         for r in self.records.values():
-            if r.median_s is not None:
-                table.setdefault(r.claim, {})[r.device] = r.median_s
-        return table
+            if r.workload and r.median_s is not None:
+                where = f"In [{r.cell}]" if r.cell is not None else "beyond"
+                label = f"{where:<8} {r.code}"
+                runs.setdefault(label, {}).setdefault(r.device, []).append(r.median_s)
+        return {
+            label + (f"  ({len(max(by.values(), key=len))} runs, median)" if max(len(v) for v in by.values()) > 1 else ""): {
+                device: statistics.median(values) for device, values in by.items()
+            }
+            for label, by in runs.items()
+        }
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if not any(r.outcome != "not run" for r in self.records.values()):
@@ -141,20 +153,33 @@ class Tally:
         tr.write_line(f"time: the whole run {total:.1f} s; of it {steps}" if steps else f"time: {total:.1f} s")
         medians = self.medians()
         if medians:
-            tr.section("CPU vs CUDA (median of each claim's own work)")
+            tr.section("CPU vs CUDA: each claim's own work, median of 5 rounds after 1 warm-up")
             for line in device_table(medians):
                 tr.write_line(line)
 
 
-def device_table(medians: dict[str, dict[str, float]]) -> list[str]:
-    def ms(seconds: float | None) -> str:
-        return "-" if seconds is None else f"{seconds * 1e3:.3f}"
+# The reference lines of specs/test_10_devices.py: the same tokens through plain Hugging Face and
+# through TransformerLens, timed in the same run.
+REFERENCES = {"hugging_face(run.tokens).logits": "Hugging Face", "model(run.tokens)": "forward", "model.run_with_cache(run.tokens)": "run_with_cache"}
 
-    medians = {c.removeprefix(SPECS).replace(".py::", " :: "): m for c, m in medians.items()}
-    width = max(len(c) for c in medians)
-    lines = [f"{'claim':<{width}}  {'CPU ms':>10}  {'CUDA ms':>10}  {'speedup':>8}"]
-    for claim, by_device in medians.items():
+
+def device_table(medians: dict[str, dict[str, float]]) -> list[str]:
+    """``medians`` (label -> device -> seconds) as aligned text, with CUDA's speedup over the CPU and
+    what TransformerLens costs over Hugging Face on each device."""
+
+    def ms(seconds: float | None) -> str:
+        return "-" if seconds is None else f"{seconds * 1e3:.2f}"
+
+    width = max(len(label) for label in medians)
+    lines = [f"{'claim: the work it times':<{width}}  {'CPU ms':>9}  {'CUDA ms':>9}  {'speedup':>7}"]
+    for label, by_device in medians.items():
         cpu, cuda = by_device.get("cpu"), by_device.get("cuda")
         speedup = f"{cpu / cuda:.1f}x" if cpu and cuda else "-"
-        lines.append(f"{claim:<{width}}  {ms(cpu):>10}  {ms(cuda):>10}  {speedup:>8}")
+        lines.append(f"{label:<{width}}  {ms(cpu):>9}  {ms(cuda):>9}  {speedup:>7}")
+    refs = {REFERENCES[label.split(maxsplit=1)[1]]: by for label, by in medians.items() if label.startswith("beyond") and label.split(maxsplit=1)[1] in REFERENCES}
+    for device in ("cpu", "cuda"):
+        base = refs.get("Hugging Face", {}).get(device)
+        costs = [f"{name} {refs[name][device] / base:.2f}x" for name in ("forward", "run_with_cache") if base and device in refs.get(name, {})]
+        if costs:
+            lines.append(f"TransformerLens over Hugging Face on {device.upper()} (same tokens, same run): " + ", ".join(costs))
     return lines

@@ -12,6 +12,7 @@ from gpt2spec.run import next_token_log_probs
 LATER_PIECES = {"second": [14, 15, 16], "third": [40, 41, 42]}
 
 
+@pytest.mark.workload
 @pytest.mark.cell(15)
 def test_the_logits_are_1_by_45_by_50257(model, run, printed, bench):
     """In [15]: gpt2(tokens).shape is torch.Size([1, 45, 50257]): a score for every token at every position."""
@@ -20,6 +21,7 @@ def test_the_logits_are_1_by_45_by_50257(model, run, printed, bench):
     torch.testing.assert_close(logits, run.logits, atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
 
 
+@pytest.mark.workload
 @pytest.mark.cell(16)
 def test_run_with_cache_returns_the_same_logits(model, run, printed, bench):
     """In [16]: logits, cache = gpt2.run_with_cache(tokens); logits.shape is torch.Size([1, 45, 50257])."""
@@ -44,6 +46,7 @@ def test_the_cache_holds_the_printed_activations_in_order(run, printed, bench):
     assert len(keys) == CACHE_KEY_COUNT[loading.tl_major()], "the number of keys is version-specific"
 
 
+@pytest.mark.workload
 @pytest.mark.cell(29)
 def test_softmax_rows_sum_to_one(run, bench):
     """In [29]: einops.reduce(probs, 'pos token -> pos', 'sum') is 1.0000 at all 45 positions."""
@@ -102,6 +105,7 @@ def test_the_top_five_are_that_a_the_he_his(model, run, printed, bench):
     assert printed == {"values": top.values, "indices": top.indices, "decoded": [model.tokenizer.decode(i) for i in top.indices]}
 
 
+@pytest.mark.workload
 @pytest.mark.cell(30)
 def test_log_probabilities_of_the_actual_next_tokens(run, snapshot, bench):
     """In [30]: token_log_probs = log_probs[:, tokens.squeeze()].diag(1): 44 values, all <= 0."""
@@ -136,6 +140,7 @@ def test_in_context_the_name_is_predicted(run, occurrence, bench):
     assert (probs[LATER_PIECES[occurrence]] > 0.9).all()
 
 
+@pytest.mark.workload
 def test_the_logits_are_the_unembedded_final_residual(model, run, bench):
     """Beyond the document: logits = ln_final(resid_post of the last block) @ W_U + b_U."""
     cache = run.cache

@@ -27,6 +27,7 @@ def close(actual, expected):
     torch.testing.assert_close(actual, expected, atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
 
 
+@pytest.mark.workload
 @pytest.mark.cell(35)
 @pytest.mark.parametrize("layer", LAYERS)
 def test_w_in_recomputes_the_mlp_input(model, run, layer, snapshot, bench):
@@ -38,6 +39,7 @@ def test_w_in_recomputes_the_mlp_input(model, run, layer, snapshot, bench):
     assert snapshot == loading.get_corner(pre)
 
 
+@pytest.mark.workload
 @pytest.mark.cell(37)
 @pytest.mark.parametrize("layer", LAYERS)
 def test_gelu_new_and_w_out_recompute_the_mlp_output(model, run, layer, snapshot, bench):

@@ -52,6 +52,7 @@ def test_nothing_attends_to_the_future_and_rows_sum_to_one(run, layer, bench):
     torch.testing.assert_close(sums, torch.ones_like(sums), atol=numeric.NOISE_ABS, rtol=0)
 
 
+@pytest.mark.workload
 @pytest.mark.parametrize("layer", LAYERS)
 def test_the_pattern_is_softmax_of_scaled_masked_q_k(run, layer, bench):
     """Beyond the document: hook_pattern = softmax(mask(q . k / sqrt(d_head))), recomputed from hook_q, hook_k."""

@@ -84,6 +84,7 @@ def test_layer_5_does_induction_on_the_example(run, head, bench):
     assert layer5[head] > OVER_UNIFORM * layer0[5]
 
 
+@pytest.mark.workload
 def test_induction_scores_of_all_heads(model, repeated, snapshot, bench):
     """Beyond the document: induction scores of all 144 heads on BOS + r + r, r random (a baseline)."""
     tokens = repeated[0]

@@ -22,6 +22,7 @@ def hugging_face(device):
     return GPT2LMHeadModel.from_pretrained(Path(folder).parent).to(device).eval()
 
 
+@pytest.mark.workload
 def test_reference_hugging_face_forward(hugging_face, run, bench):
     """Reference: GPT2LMHeadModel(tokens) gives the distribution TransformerLens gives (TransformerLens
     centres the unembedding, which shifts each position's logits by a constant: log-softmax is unmoved).
@@ -33,12 +34,14 @@ def test_reference_hugging_face_forward(hugging_face, run, bench):
     torch.testing.assert_close(logits.log_softmax(-1), run.logits.log_softmax(-1), atol=1e-4, rtol=numeric.NOISE_SCI_REL)
 
 
+@pytest.mark.workload
 def test_reference_transformerlens_forward(model, run, bench):
     """Reference: TransformerLens's forward on the document's tokens, hooks idle."""
     logits = bench(lambda: model(run.tokens))
     torch.testing.assert_close(logits, run.logits, atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
 
 
+@pytest.mark.workload
 def test_reference_transformerlens_run_with_cache(model, run, bench):
     """Reference: TransformerLens's run_with_cache on the document's tokens, every activation kept."""
     logits, cache = bench(lambda: model.run_with_cache(run.tokens))
