@@ -227,7 +227,8 @@ def recorded(assertion: Any, request: pytest.FixtureRequest, kind: str) -> Any:
 
 @pytest.fixture
 def bench(benchmark: Any, device: str, request: pytest.FixtureRequest) -> Callable[[Callable[[], Any]], Any]:
-    """``bench(fn)`` times ``fn`` on this test's device and returns its result.
+    """``bench(fn)`` times ``fn`` on this test's device and returns its result; ``bench(fn, shared=x)``
+    where the session already computed ``x = fn()`` (see timing.measure).
 
     Grouped by claim (the test id without the device) so CPU and CUDA sit side by side.
     """
@@ -240,9 +241,9 @@ def bench(benchmark: Any, device: str, request: pytest.FixtureRequest) -> Callab
 
     request.addfinalizer(keep)
 
-    def timed(fn: Callable[[], Any]) -> Any:
+    def timed(fn: Callable[[], Any], **shared: Any) -> Any:
         request.node.user_properties.append(("code", timing.source_of(fn)))
-        return timing.measure(benchmark, device, fn)
+        return timing.measure(benchmark, device, fn, **shared)
 
     return timed
 

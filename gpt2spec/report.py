@@ -153,7 +153,7 @@ class Tally:
         tr.write_line(f"time: the whole run {total:.1f} s; of it {steps}" if steps else f"time: {total:.1f} s")
         medians = self.medians()
         if medians:
-            tr.section("CPU vs CUDA: each claim's own work, median of 5 rounds after 1 warm-up")
+            tr.section("CPU vs CUDA: each claim's own work, median of 5 rounds")
             for line in device_table(medians):
                 tr.write_line(line)
 

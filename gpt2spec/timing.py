@@ -29,9 +29,20 @@ def synchronized(device: str, fn: Callable[[], T]) -> Callable[[], T]:
     return run
 
 
-def measure(benchmark: Any, device: str, fn: Callable[[], T], rounds: int = ROUNDS) -> T:
-    """Time ``fn`` on ``device`` and return its result (pedantic calls it once when benchmarks are off)."""
-    return benchmark.pedantic(synchronized(device, fn), rounds=rounds, warmup_rounds=WARMUP_ROUNDS, iterations=1)
+_NOTHING: Any = object()
+
+
+def measure(benchmark: Any, device: str, fn: Callable[[], T], rounds: int = ROUNDS, shared: Any = _NOTHING) -> T:
+    """Time ``fn`` on ``device`` and return its result (pedantic calls it once when benchmarks are off).
+
+    ``shared``: what the session already computed as ``fn()`` (the document's run, say). With
+    benchmarks off it is returned as it is: the same work is not done twice. With benchmarks on,
+    that earlier computation was the warm-up, so none runs.
+    """
+    if shared is not _NOTHING and not benchmark.enabled:
+        return shared
+    warmup = 0 if shared is not _NOTHING else WARMUP_ROUNDS
+    return benchmark.pedantic(synchronized(device, fn), rounds=rounds, warmup_rounds=warmup, iterations=1)
 
 
 def source_of(fn: Callable[..., Any]) -> str:
@@ -44,10 +55,10 @@ def source_of(fn: Callable[..., Any]) -> str:
     if start < 0:
         return getattr(fn, "__name__", "")
     body, depth = text[start + len("lambda:"):], 0
-    for i, ch in enumerate(body):  # up to the parenthesis that closes the call holding the lambda
+    for i, ch in enumerate(body):  # up to the comma or parenthesis that ends the lambda's argument
         depth += ch in "([{"
         depth -= ch in ")]}"
-        if depth < 0:
+        if depth < 0 or (depth == 0 and ch == ","):
             body = body[:i]
             break
     return " ".join(body.split())

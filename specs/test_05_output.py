@@ -25,7 +25,7 @@ def test_the_logits_are_1_by_45_by_50257(model, run, printed, bench):
 @pytest.mark.cell(16)
 def test_run_with_cache_returns_the_same_logits(model, run, printed, bench):
     """In [16]: logits, cache = gpt2.run_with_cache(tokens); logits.shape is torch.Size([1, 45, 50257])."""
-    logits, _ = bench(lambda: model.run_with_cache(run.tokens))
+    logits, _ = bench(lambda: model.run_with_cache(run.tokens), shared=(run.logits, run.cache))
     assert printed == logits.shape
     torch.testing.assert_close(logits, run.logits, atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
 

@@ -88,7 +88,7 @@ def test_layer_5_does_induction_on_the_example(run, head, bench):
 def test_induction_scores_of_all_heads(model, repeated, snapshot, bench):
     """Beyond the document: induction scores of all 144 heads on BOS + r + r, r random (a baseline)."""
     tokens = repeated[0]
-    scores, _ = bench(lambda: induction_scores(model, tokens))
+    scores, _ = bench(lambda: induction_scores(model, tokens), shared=repeated[1:])
     assert scores.shape == (12, 12)
     assert snapshot == scores
 

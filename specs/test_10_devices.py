@@ -44,7 +44,7 @@ def test_reference_transformerlens_forward(model, run, bench):
 @pytest.mark.workload
 def test_reference_transformerlens_run_with_cache(model, run, bench):
     """Reference: TransformerLens's run_with_cache on the document's tokens, every activation kept."""
-    logits, cache = bench(lambda: model.run_with_cache(run.tokens))
+    logits, cache = bench(lambda: model.run_with_cache(run.tokens), shared=(run.logits, run.cache))
     assert len(cache.keys()) == len(run.cache.keys())
 
 
