@@ -3,6 +3,8 @@
 import einops
 import pytest
 import torch
+from jaxtyping import Float
+from torch import Tensor
 
 from gpt2spec import document, loading, snapshot as numeric
 from gpt2spec.run import next_token_log_probs
@@ -143,15 +145,15 @@ def test_in_context_the_name_is_predicted(run, occurrence, bench):
 @pytest.mark.workload
 def test_the_logits_are_the_unembedded_final_residual(model, run, bench):
     """Beyond the document: logits = ln_final(resid_post of the last block) @ W_U + b_U."""
-    cache = run.cache
+    logits = bench(lambda: unembed(model, run.cache))
+    torch.testing.assert_close(logits, run.logits, atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
+
+
+def unembed(model, cache) -> Float[Tensor, "1 pos d_vocab"]:
+    """The final LayerNorm (folded: centre, divide by the cached scale), then W_U and b_U."""
     resid = cache[f"blocks.{model.cfg.n_layers - 1}.hook_resid_post"]
-
-    def unembed():
-        centred = resid - resid.mean(dim=-1, keepdim=True)
-        normalized = centred / cache["ln_final.hook_scale"]
-        return normalized @ model.W_U + model.b_U
-
-    torch.testing.assert_close(bench(unembed), run.logits, atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
+    centred = resid - resid.mean(dim=-1, keepdim=True)
+    return centred / cache["ln_final.hook_scale"] @ model.W_U + model.b_U
 
 
 @pytest.mark.openai
