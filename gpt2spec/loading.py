@@ -8,6 +8,7 @@ numerics and the same API for everything the document uses (``to_tokens``, ``run
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import os
 from pathlib import Path
@@ -24,6 +25,7 @@ class SetupError(RuntimeError):
     """Bad input the user can fix: its message is one line that says how."""
 
 
+@functools.cache  # asked by many specs; the installed version does not change within a run
 def tl_version() -> str:
     return importlib.metadata.version("transformer_lens")
 

@@ -14,6 +14,7 @@ entry serves CPU and CUDA.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import warnings
@@ -112,6 +113,7 @@ class NumericSnapshotExtension(AmberSnapshotExtension):
     missing_ok: bool = False  # an unrecorded entry passes, with a warning (see plugin.snapshot)
 
     @classmethod
+    @functools.cache  # one class per folder: syrupy discovers a folder's files once per extension class
     def for_folder(cls, root: Path, folder: str, missing_ok: bool = False) -> type["NumericSnapshotExtension"]:
         name = "Snapshots_" + re.sub(r"\W", "_", folder)
         return type(name, (cls,), {"root": root, "folder": folder, "missing_ok": missing_ok})

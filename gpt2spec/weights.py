@@ -7,6 +7,7 @@ The cache's stand-in marker only names the seed for the header; it never decides
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -31,7 +32,7 @@ class Weights:
     deviation: float  # largest |observed - printed| over the fingerprint
     source: str  # where the loader found them, in words
 
-    @property
+    @functools.cached_property  # asked by every snapshot comparison
     def snapshot_id(self) -> str:
         """The snapshots/ folder holding this weights' baselines."""
         if self.is_openai:
