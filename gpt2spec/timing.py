@@ -40,7 +40,7 @@ def measure(benchmark: Any, device: str, fn: Callable[[], T], rounds: int = ROUN
     that earlier computation was the warm-up, so none runs.
     """
     if shared is not _NOTHING and not benchmark.enabled:
-        return shared
+        return benchmark.pedantic(lambda: shared, rounds=1, iterations=1)  # the fixture counts as used
     warmup = 0 if shared is not _NOTHING else WARMUP_ROUNDS
     return benchmark.pedantic(synchronized(device, fn), rounds=rounds, warmup_rounds=warmup, iterations=1)
 
