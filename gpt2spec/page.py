@@ -184,16 +184,16 @@ def _tolerance(expected: str) -> str:
 
 def comparison_cells(comparison: dict) -> tuple[str, str]:
     """(expected, observed) cells of one comparison; the observed one marks what differs."""
-    observed, expected = str(comparison["observed"]), str(comparison["expected"])
-    found = None if comparison["expected"] is None else differences(observed, expected)
+    observed = str(comparison["observed"])
     if comparison["expected"] is None:
         return '<span class="muted">not recorded</span>', value_html(observed)
+    expected = str(comparison["expected"])
     if observed == expected and len(_compact(observed)) > LONG:
         return value_html(expected), '<span class="muted">identical</span>'
-    count = len(NUMBER.findall(expected))
+    found = differences(observed, expected)
     shown = value_html(observed, found or ())
     if not comparison["ok"]:
-        shown += difference_summary(found, count)
+        shown += difference_summary(found, len(NUMBER.findall(expected)))
     return value_html(expected), shown
 
 
@@ -327,15 +327,16 @@ def _template(params: list[str]) -> tuple[str, list[str]]:
 
 
 class Notes:
-    """Skip reasons shared by many runs, said once at the top and referred to by number."""
+    """Why runs were skipped (or failed, unexplained by a comparison), where many share the reason:
+    said once at the top, referred to by number in the rows."""
 
     def __init__(self, records: list[Record]):
-        counts: dict[str, int] = {}
+        counts: dict[tuple[str, str], int] = {}
         for r in records:
-            if r.outcome == "skipped" and r.reason:
-                counts[r.reason] = counts.get(r.reason, 0) + 1
-        self.counts = {reason: n for reason, n in counts.items() if n > 1}
-        self.number = {reason: i + 1 for i, reason in enumerate(self.counts)}
+            if why := self.why(r):
+                counts[r.outcome, why] = counts.get((r.outcome, why), 0) + 1
+        self.counts = {key: n for key, n in counts.items() if n > 1}
+        self.number = {why: i + 1 for i, (_, why) in enumerate(self.counts)}
         # a device all of whose runs are skipped for one reason: its column says so in its header
         self.device: dict[str, str] = {}
         for device in dict.fromkeys(r.device for r in records if r.device):
@@ -343,28 +344,56 @@ class Notes:
             if len(reasons) == 1 and (only := reasons.pop()) in self.number:
                 self.device[device] = only
 
-    def ref(self, reason: str) -> str:
-        n = self.number[reason]
-        return f'<sup><a href="#note-{n}" title="{html.escape(reason)}">{n}</a></sup>'
+    @staticmethod
+    def why(record: Record) -> str:
+        if record.outcome == "skipped":
+            return record.reason
+        if record.outcome in ("failed", "error") and not any(not c["ok"] for c in record.comparisons):
+            return record.failure or record.reason
+        return ""  # passed, or a failed comparison: the marked numbers say why
+
+    def ref(self, why: str) -> str:
+        n = self.number[why]
+        return f'<sup><a href="#note-{n}" title="{html.escape(why)}">{n}</a></sup>'
 
 
 def verdict(record: Record | None, notes: Notes) -> str:
     if record is None:
         return '<span class="muted">not run</span>'
-    time_taken = f' <span class="muted">{_duration(record.median_s)}</span>' if record.median_s is not None else ""
+    why = notes.why(record)
     if record.outcome == "passed":
-        return f'<span class="passed">✓ holds</span>{time_taken}'
-    if record.outcome == "skipped":
-        if record.device in notes.device:
-            return f'<span class="muted" title="{html.escape(record.reason)}">–</span>'
-        if record.reason in notes.number:
-            return f'<span class="skipped">skipped</span>{notes.ref(record.reason)}'
-        return f'<span class="skipped">skipped</span><div class="note">{html.escape(record.reason)}</div>'
-    explained = any(not c["ok"] for c in record.comparisons)  # the marked comparison says it better
-    why = "" if explained else record.failure or record.reason
-    return f'<span class="failed">✗ {html.escape(record.outcome)}</span>' + (
-        f'<div class="diff">{html.escape(why)}</div>' if why else ""
-    )
+        timed = f' <span class="muted">{_duration(record.median_s)}</span>' if record.median_s is not None else ""
+        return f'<span class="passed">✓ holds</span>{timed}'
+    if record.outcome == "skipped" and record.device in notes.device:
+        return f'<span class="muted" title="{html.escape(why)}">–</span>'
+    said = "skipped" if record.outcome == "skipped" else "✗ " + record.outcome
+    said = f'<span class="{record.outcome}">{said}</span>'
+    if why in notes.number:
+        return said + notes.ref(why)
+    return said + (f'<div class="{"note" if record.outcome == "skipped" else "diff"}">{html.escape(why)}</div>' if why else "")
+
+
+def row_values(by_device: dict[str, Record], printed: dict[str, str], major: int) -> tuple[str, str, set[str]]:
+    """(expected, observed, kinds) of one row: the comparisons of a device where it differs (else the
+    first device's), or the document's printed value where the claim compared none (skipped)."""
+    first = next(iter(by_device.values()))
+    compared = [r for r in by_device.values() if r.comparisons]
+    shown = next((r for r in compared if not all(c["ok"] for c in r.comparisons)), compared[0] if compared else None)
+    name = without_device(first.nodeid.split("::", 1)[1])  # its snapshot's name
+    if shown is not None:
+        pairs = [comparison_cells(c) for c in shown.comparisons]
+        expected, observed = "<br>".join(p[0] for p in pairs), "<br>".join(p[1] for p in pairs)
+        if shown is not compared[0]:
+            observed = f'<span class="muted">on {html.escape(shown.device.upper())}:</span> ' + observed
+        kinds = {c["kind"] for c in shown.comparisons}
+    elif name in printed:
+        expected, observed, kinds = value_html(printed[name]), '<span class="muted">not run</span>', {"document"}
+    else:
+        expected, observed, kinds = "", "", set()
+    if first.versioned and major in first.versioned["majors"]:
+        why = html.escape(first.versioned["why"])
+        observed = f'<span class="note">TransformerLens {major}.x differs by design: {why}</span>'
+    return expected, observed, kinds
 
 
 def claim_html(runs: list[Record], notes: Notes, printed: dict[str, str], major: int) -> str:
@@ -375,55 +404,36 @@ def claim_html(runs: list[Record], notes: Notes, printed: dict[str, str], major:
     for r in runs:
         rows.setdefault(r.params, {})[r.device] = r
     head, labels = _template([_unescaped(p) for p in rows])
-    params = bool(first.params)
     codes = list(dict.fromkeys(r.code for r in runs if r.code))
     badge = '<span class="badge">needs OpenAI\'s weights</span>' if first.openai else ""
     out = [f'<div class="claim" id="{_anchor(first.claim.partition("[")[0])}">',
            f'<p class="words">{_words(first.words)}{badge}</p>']
     if len(codes) == 1:
         out.append(f'<p class="code">evaluates <code>{html.escape(codes[0])}</code></p>')
-    # what each row compares: the document's printed value (run or not), or a baseline
-    cells, kinds = [], set()
-    for param, by_device in rows.items():
-        compared = [r for r in by_device.values() if r.comparisons]
-        shown = next((r for r in compared if not all(c["ok"] for c in r.comparisons)), compared[0] if compared else None)
-        name = without_device(next(iter(by_device.values())).nodeid.split("::", 1)[1])
-        if shown is not None:  # a device where it differs, else the first
-            kinds.update(c["kind"] for c in shown.comparisons)
-            pairs = [comparison_cells(c) for c in shown.comparisons]
-            expected, observed = "<br>".join(p[0] for p in pairs), "<br>".join(p[1] for p in pairs)
-            if shown is not compared[0]:
-                observed = f'<span class="muted">on {html.escape(shown.device.upper())}:</span> ' + observed
-        elif name in printed:
-            kinds.add("document")
-            expected, observed = value_html(printed[name]), '<span class="muted">not run</span>'
-        else:
-            expected = observed = ""
-        versioned = next(iter(by_device.values())).versioned
-        if versioned and major in versioned["majors"]:
-            observed = f'<span class="note">TransformerLens {major}.x differs by design: {html.escape(versioned["why"])}</span>'
-        cells.append((expected, observed))
-    values = any(e or o for e, o in cells)
-    header = (f"<th>{html.escape(head or 'parametrized as')}</th>" if params else "")
-    if values:
-        source = " / ".join(k for k in ("document", "baseline") if k in kinds)
-        label = {"document": f"printed (In [{first.cell}])" if first.cell else "printed",
-                 "baseline": "baseline (recorded)", "document / baseline": "printed or baseline"}.get(source, "expected")
-        header += f"<th>{label}</th><th>observed</th>"
+    values = [row_values(by_device, printed, major) for by_device in rows.values()]
+    shows_values = any(e or o for e, o, _ in values)
+    header = f"<th>{html.escape(head or 'parametrized as')}</th>" if first.params else ""
+    if shows_values:
+        kinds = set().union(*(k for _, _, k in values))
+        printed_in = f"printed (In [{first.cell}])" if first.cell else "printed"
+        label = {frozenset({"document"}): printed_in, frozenset({"baseline"}): "baseline (recorded)"}
+        header += f"<th>{label.get(frozenset(kinds), 'printed or baseline')}</th><th>observed</th>"
     for device in devices:
         ref = notes.ref(notes.device[device]) if device in notes.device else ""
         header += f"<th>{html.escape(device.upper() or 'verdict')}{ref}</th>"
-    out.append(f'<table class="values{"" if values or params else " verdicts"}"><tr>{header}</tr>')
-    for (param, by_device), label, (expected, observed) in zip(rows.items(), labels, cells):
-        css = ' class="openai"' if first.openai else ""
-        row = f'<td class="param">{html.escape(label)}</td>' if params else ""
-        if values:
+    openai = ' class="openai"' if first.openai else ""
+    narrow = "" if shows_values or first.params else " verdicts"
+    out.append(f'<table class="values{narrow}"><tr>{header}</tr>')
+    for by_device, label, (expected, observed, _) in zip(rows.values(), labels, values):
+        row = ""
+        if first.params:
+            code = next((r.code for r in by_device.values() if r.code), "") if len(codes) > 1 else ""
+            code = f' <code class="muted">{html.escape(code)}</code>' if code else ""
+            row += f'<td class="param">{html.escape(label)}{code}</td>'
+        if shows_values:
             row += f"<td>{expected}</td><td>{observed}</td>"
-        if len(codes) > 1:
-            code = next((r.code for r in by_device.values() if r.code), "")
-            row = row.replace("</td>", f' <code class="muted">{html.escape(code)}</code></td>', 1) if params else row
         row += "".join(f'<td class="verdict">{verdict(by_device.get(d), notes)}</td>' for d in devices)
-        out.append(f"<tr{css}>{row}</tr>")
+        out.append(f"<tr{openai}>{row}</tr>")
     out.append("</table></div>")
     return "\n".join(out)
 
@@ -471,18 +481,17 @@ def summary_html(tally: Tally, records: list[Record], notes: Notes) -> str:
     total = time.perf_counter() - tally.started
     steps = "; ".join(f"{html.escape(step)} on {device.upper()} {_duration(s)}" for (device, step), s in tally.seconds.items())
     rows.append(("run time", f"{_duration(total)} in all" + (f"; of it {steps}" if steps else "")))
-    failed = list(dict.fromkeys(r.claim for r in records if r.outcome in ("failed", "error")))
+    failed = list(dict.fromkeys(r.claim.partition("[")[0] for r in records if r.outcome in ("failed", "error")))
     if failed:
-        links = ", ".join(
-            f'<a href="#{_anchor(c.partition("[")[0])}">{html.escape(c.split("::", 1)[-1])}</a>' for c in failed
-        )
-        rows.append(("failed", f'<span class="failed">{len(failed)}</span>: {links}'))
-    for reason, n in notes.counts.items():
-        devices = [d.upper() for d, r in notes.device.items() if r == reason]
+        links = ", ".join(f'<a href="#{_anchor(c)}">{html.escape(c.split("::", 1)[-1])}</a>' for c in failed[:10])
+        more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
+        rows.append(("failed", f'<span class="failed">{len(failed)} claims</span>: {links}{more}'))
+    for (outcome, why), n in notes.counts.items():
+        devices = [d.upper() for d, r in notes.device.items() if r == why]
         scope = f"every {' and '.join(devices)} run" if devices else f"{n} runs"
-        openai = " (rows marked <span class=\"badge\">needs OpenAI's weights</span>)" if "OpenAI" in reason else ""
-        rows.append((f'<span id="note-{notes.number[reason]}">skipped <sup>{notes.number[reason]}</sup></span>',
-                     f"{scope}{openai}: {html.escape(reason)}"))
+        openai = " (rows marked <span class=\"badge\">needs OpenAI's weights</span>)" if "OpenAI" in why else ""
+        rows.append((f'<span id="note-{notes.number[why]}">{outcome} <sup>{notes.number[why]}</sup></span>',
+                     f"{scope}{openai}: {html.escape(why)}"))
     body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
     return f'<table class="summary">{body}</table>'
 
@@ -518,7 +527,7 @@ def write(path: Path, tally: Tally, root: Path = Path(".")) -> None:
         f"<style>{CSS}</style></head><body>",
         "<h1>An introduction to mechanistic interpretability on GPT-2 small, re-executed</h1>",
         summary_html(tally, records, notes),
-        "<nav>" + "".join(f'<a href="#{Path(m).stem}">{html.escape(Path(m).stem)}</a>' for m in modules) + "</nav>",
+        "<nav>" + " ".join(f'<a href="#{Path(m).stem}">{html.escape(Path(m).stem)}</a>' for m in modules) + "</nav>",
     ]
     for module in modules:
         in_module = [r for r in records if r.module == module]

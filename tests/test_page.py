@@ -140,6 +140,21 @@ def test_a_failure_on_one_device_shows_that_device_s_number(made_up):
     assert 'href="#c' in text[: text.index('<h2 id="test_04_embedding"')], "the summary links the failed claim"
 
 
+def test_a_failure_many_claims_share_is_said_once(tmp_path):
+    """--require-pretrained on other weights: every OpenAI-only claim fails for one reason."""
+    tally = Tally()
+    why = "needs OpenAI's GPT-2 weights; these are not (...) and --require-pretrained was given"
+    for name in ("a", "b", "c"):
+        tally.records[name] = Record(
+            nodeid=f"specs/test_05_output.py::test_{name}[cpu]", claim=f"specs/test_05_output.py::test_{name}",
+            module="specs/test_05_output.py", section="Output.", words=f"In [21]: {name}.", cell=21, openai=True,
+            versioned=None, device="cpu", outcome="failed", failure=why,
+        )  # fmt: skip
+    page.write(tmp_path / "page.html", tally)
+    seen = visible((tmp_path / "page.html").read_text())
+    assert seen.count(why) == 1 and seen.count("✗ failed") == 3
+
+
 def drawn_sizes(path: Path, profile: Path) -> tuple[str, dict[str, tuple[int, int]]]:
     """Open the page in headless Chromium; its last script writes each figure's drawn size."""
     dom = subprocess.run(
