@@ -81,6 +81,14 @@ def test_a_skip_reason_shared_by_many_claims_is_said_once(report):
         assert seen.count(NO_CUDA) == 1
 
 
+def test_a_skipped_claim_still_shows_its_code_and_what_the_document_printed(report):
+    seen = visible(report.read_text())
+    that = seen[seen.index("gpt2.tokenizer.decode(326) is ' that'") :]
+    that = that[: that.index("In [24]:")]
+    assert "evaluates run.logits[0, -1].argmax()" in " ".join(that.split())
+    assert "(326, ' that')" in that and "not run" in that and "skipped" in that
+
+
 def test_the_page_is_small_and_offline(report):
     text = report.read_text()
     assert report.stat().st_size < 3 * MB, f"{report.stat().st_size / MB:.1f} MB"
