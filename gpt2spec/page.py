@@ -59,7 +59,7 @@ td.param { white-space: nowrap; } td.verdict { white-space: nowrap; width: 7em; 
 tr.openai td { background: #fffaf0; } .badge { font-size: .75em; border: 1px solid #d9b45a; color: #8a6d00;
   border-radius: 3px; padding: 0 .3em; margin-left: .4em; white-space: nowrap; }
 mark.off { background: #ffd6d6; color: #8b0000; font-weight: 600; } .diff { color: #b00020; font-size: .85em; }
-figure { margin: .6em 0 1.5em 1.2em; } figcaption { font-size: .9em; color: #444; margin-bottom: .3em; }
+figure { margin: .6em 0 1.5em 1.2em; } figure[data-figure="In [39]"] { max-width: 760px; } figcaption { font-size: .9em; color: #444; margin-bottom: .3em; }
 nav { font-size: .9em; } nav a { margin-right: .8em; } sup a { text-decoration: none; }
 """
 
@@ -237,7 +237,7 @@ def spec_code(path: Path) -> dict[str, str]:
 
 def deferred(fragment: str) -> str:
     """A figure's inline scripts wait for the libraries (plotly's ``include_plotlyjs=False`` HTML)."""
-    return re.sub(r"<script\b(?![^>]*\bsrc=)[^>]*>", f'<script type="{DEFERRED}">', fragment)
+    return re.sub(r"<script(?:\s+type=[\"']?text/javascript[\"']?)?\s*>", f'<script type="{DEFERRED}">', fragment)
 
 
 def log_prob_figure(run: Any) -> str:
