@@ -255,7 +255,7 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 def pytest_sessionfinish(session: pytest.Session) -> None:
     path = session.config.getoption("--spec-report")
     if path and REPORT in session.config.stash:
-        page.write(path, session.config.stash[REPORT])
+        page.write(path, session.config.stash[REPORT], root=Path(session.config.rootpath))
     results = session.config.getoption("--spec-results")
     if results and REPORT in session.config.stash:
         results.parent.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,13 @@ def first_line(doc: str | None) -> str:
     return (doc or "").strip().split("\n\n")[0].replace("\n", " ").replace("    ", " ")
 
 
+def failure_message(report: pytest.TestReport, lines: int = 4) -> str:
+    """What went wrong, in a few lines: the exception's message (assert_close names the largest difference)."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = crash.message if crash is not None else str(report.longrepr)
+    return " ".join(line.strip() for line in text.strip().splitlines()[:lines])[:400]
+
+
 @dataclass(eq=False)
 class Record:
     """One test of the specification, as the report shows it."""
@@ -47,6 +54,7 @@ class Record:
     workload: bool = False  # its timed work is real computation: a row of the CPU vs CUDA table
     code: str = ""  # what the claim evaluates and times: the body of the lambda given to ``bench``
     params: str = ""  # the parametrization without the device ("cfg.d_vocab is as printed"), or ""
+    failure: str = ""  # the first lines of a failure's message (the page shows them)
 
 
 @dataclass(eq=False)  # a registered plugin must stay hashable
@@ -100,6 +108,8 @@ class Tally:
                 record.outcome = report.outcome
             if report.skipped and isinstance(report.longrepr, tuple):
                 record.reason = str(report.longrepr[2]).removeprefix("Skipped: ")
+            if report.failed and not record.failure:
+                record.failure = failure_message(report)
         if report.when == "teardown":
             for key, value in report.user_properties:
                 if key == "comparison":

@@ -1,12 +1,16 @@
-"""The page (--spec-report) opens from disk in a real browser and its pictures actually draw."""
+"""The page (--spec-report) reads like the notebook, re-executed, opens offline, and its figures draw."""
 
+import html
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
+import torch
 
 from gpt2spec import page
+from gpt2spec.report import Record, Tally
 
 from .conftest import run_pytest
 
@@ -15,6 +19,12 @@ FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
 ]  # fmt: skip
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)"
+)
+MB = 1_000_000
+OPENAI = "needs OpenAI's GPT-2 weights; these are not"
+NO_CUDA = "CUDA is not available on this machine"
 
 
 @pytest.fixture(scope="module")
@@ -23,31 +33,163 @@ def report(standin_home, tmp_path_factory):
         pytest.skip(f"the page needs {page.missing_packages()}: pip install -e '.[report]'")
     path = tmp_path_factory.mktemp("page") / "report.html"
     result = run_pytest(
-        "specs/test_05_output.py", "specs/test_08_attention.py", "--device", "cpu", "--spec-report", str(path),
-        hf_home=standin_home,
-    )
+        "specs/test_01_config.py", "specs/test_05_output.py", "specs/test_08_attention.py",
+        "--spec-report", str(path), hf_home=standin_home,
+    )  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:]
     return path
 
 
-def test_the_page_reads_like_the_notebook(report):
+def visible(text: str) -> str:
+    """The page's text as a reader sees it: no tags, no attributes, entities decoded."""
+    body = text[text.index("<body") : text.index('<script type="' + page.LIBRARY)]
+    return html.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def test_the_summary_comes_first_then_the_sections_in_document_order(report):
+    seen = visible(report.read_text())
+    summary = ("weights", "NOT OpenAI's GPT-2 small", "versions", "transformer_lens", "the document's claims", "run time")
+    sections = ("Getting acquainted with the model", 'Output: "What comes out?"', "Attention patterns (In [39], [45])")
+    places = [seen.index(said) for said in summary + sections]
+    assert places == sorted(places)
+
+
+def test_cells_follow_the_document_not_their_numbers(report):
+    """The notebook shows In [29] before In [21], and draws In [28] after In [30]."""
     text = report.read_text()
-    assert "Output: &quot;What comes out?&quot;" in text and "Attention patterns" in text
-    assert text.index("Output:") < text.index("Attention patterns")
-    assert "test_the_next_token_is_that" in text and "needs OpenAI&#x27;s GPT-2 weights" in text
-    remote = re.findall(r"<script[^>]*\bsrc=[\"']?(?:https?:)?//|\bfrom\s+[\"']https?://", text)
-    assert not remote, "no script is loaded from a CDN: the page opens offline"
+    output = text[text.index('<h2 id="test_05_output"') : text.index('<h2 id="test_08_attention"')]
+    cells = [int(n) for n in re.findall(r'<h3 class="cell">In \[(\d+)\]:</h3>', output)]
+    assert cells == [15, 16, 29, 21, 24, 30, 28]
+    assert output.index('data-figure="In [28]"') > output.index("In [30]:")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)")
-def test_the_pictures_draw_in_headless_chromium(report, tmp_path):
+def test_a_parametrized_claim_is_one_table(report):
+    """In [5]: 24 fields, one table (a row each, code and words once), not 24 blocks."""
+    text = report.read_text()
+    config = text[text.index('<h2 id="test_01_config"') : text.index('<h2 id="test_05_output"')]
+    assert config.count("<table") == 1 and config.count('class="words"') == 1
+    table = config[config.index("<table") : config.index("</table>")]
+    assert table.count("<tr") == 1 + 24
+    assert "getattr(model.cfg, field)" in config and "cfg.d_vocab" in table and "50257" in table
+
+
+def test_a_skip_reason_shared_by_many_claims_is_said_once(report):
+    seen = visible(report.read_text())
+    assert seen.count(OPENAI) == 1, "the reason OpenAI-only claims are skipped, said once at the top"
+    assert seen.count("needs OpenAI's weights") > 3, "and each such claim is marked"
+    if not torch.cuda.is_available():
+        assert seen.count(NO_CUDA) == 1
+
+
+def test_a_skipped_claim_still_shows_its_code_and_what_the_document_printed(report):
+    seen = visible(report.read_text())
+    that = seen[seen.index("gpt2.tokenizer.decode(326) is ' that'") :]
+    that = that[: that.index("In [24]:")]
+    assert "evaluates run.logits[0, -1].argmax()" in " ".join(that.split())
+    assert "(326, ' that')" in that and "not run" in that and "skipped" in that
+
+
+def test_the_page_is_small_and_offline(report):
+    text = report.read_text()
+    assert report.stat().st_size < 3 * MB, f"{report.stat().st_size / MB:.1f} MB"
+    remote = re.findall(r"<script[^>]*\bsrc=|\bfrom\s+[\"']https?://|\bimport\(\s*[\"']https?://", text)
+    assert not remote, "no script is loaded from elsewhere: the page opens offline"
+    libraries = re.findall(r'data-library="([^"(]+)', text)
+    assert sorted(name.strip() for name in libraries) == ["circuitsvis", "plotly.js"], "each library once"
+
+
+def test_a_differing_number_is_marked_with_its_distance():
+    observed = "list([\n  0.051700,\n  -0.127400,\n  0.050200,\n])"
+    printed = "list([\n  0.0517,\n  -0.0274,\n  0.0502,\n])"
+    expected, shown = page.comparison_cells({"kind": "document", "observed": observed, "expected": printed, "ok": False})
+    assert expected == '<span class="value">[0.0517, -0.0274, 0.0502]</span>'
+    assert '<mark class="off"' in shown and ">-0.127400</mark>" in shown
+    assert shown.count("<mark") == 1, "only the number that differs is marked"
+    assert "1 of 3 numbers differs: number 2: -0.127400 vs -0.0274, off by 0.1" in shown
+
+
+def test_a_number_within_its_printed_precision_is_not_marked():
+    observed, printed = "list([\n  0.051740,\n])", "list([\n  0.0517,\n])"  # 4e-5 off: inside half a unit + noise
+    _, shown = page.comparison_cells({"kind": "document", "observed": observed, "expected": printed, "ok": True})
+    assert "<mark" not in shown and "differ" not in shown
+
+
+def test_text_that_differs_is_said_to():
+    _, shown = page.comparison_cells({"kind": "baseline", "observed": "' the'", "expected": "' that'", "ok": False})
+    assert "the text differs" in shown
+
+
+@pytest.fixture
+def made_up(tmp_path) -> Path:
+    """A page from a made-up run (no model): a failed claim, and a figure another module added."""
+    import plotly.express as px
+
+    tally = Tally()
+    for device in ("cpu", "cuda"):
+        record = Record(
+            nodeid=f"specs/test_04_embedding.py::test_corner[{device}]", claim="specs/test_04_embedding.py::test_corner",
+            module="specs/test_04_embedding.py", section="Embedding (In [13], [14]).", words="In [14]: the corner.",
+            cell=14, openai=False, versioned=None, device=device, outcome="passed", code="model.W_E[tokens, :]",
+        )  # fmt: skip
+        record.comparisons.append({"kind": "document", "observed": "list([\n  0.0517,\n])", "expected": "list([\n  0.0517,\n])", "ok": True})
+        tally.records[record.nodeid] = record
+    failed = tally.records["specs/test_04_embedding.py::test_corner[cuda]"]
+    failed.outcome, failed.comparisons[0] = "failed", {**failed.comparisons[0], "observed": "list([\n  0.0600,\n])", "ok": False}
+    tally.figures["scaling: a line another helper draws"] = px.line(y=[1, 2, 3]).to_html(full_html=False, include_plotlyjs=False)
+    path = tmp_path / "made_up.html"
+    page.write(path, tally)
+    return path
+
+
+def test_a_failure_on_one_device_shows_that_device_s_number(made_up):
+    text = made_up.read_text()
+    assert "on CUDA:" in text and ">0.0600</mark>" in text and "off by 0.0083" in text
+    assert "✓ holds" in text and "✗ failed" in text
+    assert 'href="#c' in text[: text.index('<h2 id="test_04_embedding"')], "the summary links the failed claim"
+
+
+def test_a_failure_many_claims_share_is_said_once(tmp_path):
+    """--require-pretrained on other weights: every OpenAI-only claim fails for one reason."""
+    tally = Tally()
+    why = "needs OpenAI's GPT-2 weights; these are not (...) and --require-pretrained was given"
+    for name in ("a", "b", "c"):
+        tally.records[name] = Record(
+            nodeid=f"specs/test_05_output.py::test_{name}[cpu]", claim=f"specs/test_05_output.py::test_{name}",
+            module="specs/test_05_output.py", section="Output.", words=f"In [21]: {name}.", cell=21, openai=True,
+            versioned=None, device="cpu", outcome="failed", failure=why,
+        )  # fmt: skip
+    page.write(tmp_path / "page.html", tally)
+    seen = visible((tmp_path / "page.html").read_text())
+    assert seen.count(why) == 1 and seen.count("✗ failed") == 3
+
+
+def drawn_sizes(path: Path, profile: Path) -> tuple[str, dict[str, tuple[int, int]]]:
+    """Open the page in headless Chromium; its last script writes each figure's drawn size."""
     dom = subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000", "--dump-dom", report.as_uri()],
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=30000", "--dump-dom", path.as_uri()],
         capture_output=True, text=True, timeout=300,
-    ).stdout
-    plot = dom[dom.index('id="log-prob-line"'):]
-    assert 'class="main-svg"' in plot[:20000], "plotly drew the log-probability line"
-    layer0 = dom[dom.index("id=\"attention-layer-0\""): dom.index("id=\"attention-layer-5\"")]
-    assert "<canvas" in layer0, "circuitsvis drew layer 0 head 5"
-    layer5 = dom[dom.index("id=\"attention-layer-5\""):]
-    assert "<canvas" in layer5 and "L5H11" in layer5, "circuitsvis drew the layer 5 heads, named"
+    ).stdout  # fmt: skip
+    status = re.search(r'<body[^>]*data-figures="([^"]*)"', dom)
+    sizes = {}
+    for tag in re.findall(r"<figure\b[^>]*>", dom):
+        title = html.unescape(re.search(r'data-figure="([^"]*)"', tag)[1])
+        size = re.search(r'data-drawn="(\d+)x(\d+)', tag)
+        sizes[title] = (int(size[1]), int(size[2])) if size else (0, 0)
+    return (status[1] if status else "no status"), sizes
+
+
+@needs_chromium
+def test_the_document_s_figures_draw_in_headless_chromium(report, tmp_path):
+    status, sizes = drawn_sizes(report, tmp_path / "profile")
+    assert status == "measured"
+    assert set(sizes) == {"In [28]", "In [39]", "In [45]"}
+    for title, (width, height) in sizes.items():
+        assert width > 0 and height > 0, f"{title} drew nothing"
+
+
+@needs_chromium
+def test_a_figure_another_module_adds_draws_too(made_up, tmp_path):
+    status, sizes = drawn_sizes(made_up, tmp_path / "profile")
+    assert status == "measured"
+    width, height = sizes["scaling: a line another helper draws"]
+    assert width > 0 and height > 0
