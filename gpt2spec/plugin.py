@@ -94,6 +94,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if any(MODEL_FIXTURES & set(getattr(item, "fixturenames", ())) for item in session.items):
         try:
             loading.check_offline_cache()
+            loading.check_cache_files()
         except loading.SetupError as error:
             raise pytest.UsageError(str(error)) from None
 
@@ -121,6 +122,15 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
             except OSError as error:  # huggingface_hub / transformers: no network, missing files
                 first = str(error).strip().splitlines()[0]
                 pytest.exit(f"could not load GPT-2 small ({first}): see README, 'Running offline'", returncode=4)
+            except Exception as error:  # anything else: end the run once, not once per test
+                if pytestconfig.option.fulltrace:
+                    raise
+                first = (str(error).strip().splitlines() or [""])[0]
+                pytest.exit(
+                    f"could not load GPT-2 small on {device} ({type(error).__name__}: {first}): "
+                    "is the cache whole? --full-trace shows where it failed",
+                    returncode=4,
+                )
         return loaded[device]
 
     return get
