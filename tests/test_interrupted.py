@@ -1,0 +1,96 @@
+"""Interrupted work leaves nothing that looks whole: a stand-in build killed half-way or out of
+disk, two builds at once, Ctrl-C while --snapshot-update writes."""
+
+import errno
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import safetensors.numpy
+
+from gpt2spec import standin
+
+from .conftest import ROOT
+from .test_standin import digest
+
+
+def build_in_subprocess(home: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gpt2spec.standin", str(home)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+
+
+def repo_folders(home: Path) -> list[Path]:
+    return sorted((home / "hub").glob("models--*"))
+
+
+def test_a_build_killed_half_way_leaves_no_cache(standin_home, tmp_path):
+    build = build_in_subprocess(tmp_path)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(standin.BUILDING + "*/hub/*/snapshots/*/config.json")):
+        assert build.poll() is None and time.monotonic() < deadline, "the build ended before it could be killed"
+        time.sleep(0.01)
+    build.send_signal(signal.SIGKILL)  # no cleanup runs: as a power cut, or the OOM killer
+    build.wait()
+    assert not standin.complete(tmp_path)
+    assert repo_folders(tmp_path) == [], "a killed build must leave no repo folder in hub/"
+    standin.build(tmp_path)  # a later build succeeds and clears the killed one's folder
+    assert standin.complete(tmp_path)
+    assert digest(tmp_path) == digest(standin_home)
+
+
+@pytest.fixture
+def tiny(monkeypatch):
+    """Builds of a few bytes of weights: the interruption, not the weights, is under test."""
+    monkeypatch.setattr(standin, "gpt2_state_dict", lambda config, seed: {"w": np.full(4, seed % 7, np.float32)})
+
+
+def disk_full(monkeypatch) -> None:
+    def half_then_fail(tensors, filename, metadata=None):
+        Path(filename).write_bytes(b"\0" * 100)
+        raise OSError(errno.ENOSPC, "No space left on device", filename)
+
+    monkeypatch.setattr(safetensors.numpy, "save_file", half_then_fail)
+
+
+def test_a_build_out_of_disk_keeps_the_previous_cache(tiny, monkeypatch, tmp_path):
+    standin.build(tmp_path)
+    before = digest(tmp_path)
+    disk_full(monkeypatch)
+    with pytest.raises(OSError, match="No space left"):
+        standin.build(tmp_path)
+    assert standin.complete(tmp_path)
+    assert digest(tmp_path) == before
+    assert not list(tmp_path.glob(standin.BUILDING + "*")), "the failed build's folder is removed"
+
+
+def test_a_first_build_out_of_disk_leaves_no_cache(tiny, monkeypatch, tmp_path):
+    disk_full(monkeypatch)
+    with pytest.raises(OSError):
+        standin.build(tmp_path)
+    assert not standin.complete(tmp_path)
+    assert repo_folders(tmp_path) == []
+
+
+def test_a_folder_without_its_marker_is_not_complete(tiny, tmp_path):
+    standin.build(tmp_path)
+    assert standin.complete(tmp_path)
+    assert not standin.complete(tmp_path, seed=standin.SEED + 1)
+    next(tmp_path.rglob(standin.MARKER)).unlink()
+    assert not standin.complete(tmp_path)
+    standin.build(tmp_path)
+    assert standin.complete(tmp_path)
+
+
+def test_two_builds_at_once_make_one_whole_cache(standin_home, tmp_path):
+    builds = [build_in_subprocess(tmp_path) for _ in range(2)]
+    for build in builds:
+        _, err = build.communicate(timeout=300)
+        assert build.returncode == 0, err.decode()[-2000:]
+    assert standin.complete(tmp_path)
+    assert digest(tmp_path) == digest(standin_home)
+    assert not list(tmp_path.glob(standin.BUILDING + "*"))
