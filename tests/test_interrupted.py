@@ -2,6 +2,8 @@
 disk, two builds at once, Ctrl-C while --snapshot-update writes."""
 
 import errno
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +16,7 @@ import safetensors.numpy
 
 from gpt2spec import standin
 
-from .conftest import ROOT
+from .conftest import ROOT, run_pytest
 from .test_standin import digest
 
 
@@ -94,3 +96,22 @@ def test_two_builds_at_once_make_one_whole_cache(standin_home, tmp_path):
     assert standin.complete(tmp_path)
     assert digest(tmp_path) == digest(standin_home)
     assert not list(tmp_path.glob(standin.BUILDING + "*"))
+
+
+def test_ctrl_c_during_snapshot_update_leaves_whole_files(standin_home, tmp_path):
+    """--snapshot-update rewrites an entry that changed; Ctrl-C lands a few lines into the file:
+    the file is the old one or the new one, whole (``git diff snapshots/`` shows whole entries)."""
+    copy = tmp_path / "repo"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", ".nox", "__pycache__", ".benchmarks", "*.egg-info"))
+    target = copy / "snapshots" / "standin-seed20240101" / "test_05_output.ambr"
+    recorded = target.read_text()
+    first = re.search(r"-\d+\.\d{6}", recorded).group()
+    edited = recorded.replace(first, "-99.000000", 1)  # an entry --snapshot-update must rewrite
+    target.write_text(edited)
+    out = run_pytest(
+        "--device", "cpu", "specs/test_05_output.py", "-k", "actual_next_tokens", "--snapshot-update",
+        "-p", "tests.interrupt_snapshot_write", hf_home=standin_home, cwd=copy,
+    )
+    assert "Ctrl-C while writing a snapshot file" in out.stderr, out.stdout + out.stderr
+    assert target.read_text() in (edited, recorded), "half a snapshot file was left"
+    assert not [p.name for p in target.parent.iterdir() if p.name.endswith(".tmp")], "the staged copy is removed"
