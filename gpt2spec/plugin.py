@@ -58,6 +58,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("numprocesses", None) or config.getoption("dist", "no") != "no":
+        raise pytest.UsageError(
+            "-n/--numprocesses (pytest-xdist) is not supported: the summary, the page and the results "
+            "file are gathered in one process, and each worker would load GPT-2 small again; run without -n"
+        )
     try:
         loading.check_supported()
         config.stash[DEVICES] = loading.resolve_device(config.getoption("--device"))
