@@ -185,7 +185,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--source", type=Path, default=PACKAGED, help="folder with GPT-2's config and tokenizer files (default: the packaged copy)")
     p.add_argument("--seed", type=int, default=SEED)
     args = p.parse_args(argv)
-    hub = build(args.hf_home, args.source, args.seed)
+    from safetensors import SafetensorError
+
+    try:
+        hub = build(args.hf_home, args.source, args.seed)
+    except (OSError, SafetensorError) as error:  # disk full, no permission: a previous cache is untouched
+        print(f"error: could not build the stand-in in {args.hf_home} ({error}); nothing half-written was left", file=sys.stderr)
+        return 1
     print(f"stand-in GPT-2 small (seed {args.seed}) written to {hub}; use HF_HOME={args.hf_home} HF_HUB_OFFLINE=1")
     return 0
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import safetensors.numpy
+from safetensors import SafetensorError
 
 from gpt2spec import standin
 
@@ -52,9 +53,11 @@ def tiny(monkeypatch):
 
 
 def disk_full(monkeypatch) -> None:
+    """What safetensors raises when the disk fills up under it, after part of the file is written."""
+
     def half_then_fail(tensors, filename, metadata=None):
         Path(filename).write_bytes(b"\0" * 100)
-        raise OSError(errno.ENOSPC, "No space left on device", filename)
+        raise SafetensorError(f"Error while serializing: I/O error: No space left on device (os error {errno.ENOSPC})")
 
     monkeypatch.setattr(safetensors.numpy, "save_file", half_then_fail)
 
@@ -63,7 +66,7 @@ def test_a_build_out_of_disk_keeps_the_previous_cache(tiny, monkeypatch, tmp_pat
     standin.build(tmp_path)
     before = digest(tmp_path)
     disk_full(monkeypatch)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(SafetensorError, match="No space left"):
         standin.build(tmp_path)
     assert standin.complete(tmp_path)
     assert digest(tmp_path) == before
@@ -72,7 +75,7 @@ def test_a_build_out_of_disk_keeps_the_previous_cache(tiny, monkeypatch, tmp_pat
 
 def test_a_first_build_out_of_disk_leaves_no_cache(tiny, monkeypatch, tmp_path):
     disk_full(monkeypatch)
-    with pytest.raises(OSError):
+    with pytest.raises(SafetensorError):
         standin.build(tmp_path)
     assert not standin.complete(tmp_path)
     assert repo_folders(tmp_path) == []
@@ -115,3 +118,10 @@ def test_ctrl_c_during_snapshot_update_leaves_whole_files(standin_home, tmp_path
     assert "Ctrl-C while writing a snapshot file" in out.stderr, out.stdout + out.stderr
     assert target.read_text() in (edited, recorded), "half a snapshot file was left"
     assert not [p.name for p in target.parent.iterdir() if p.name.endswith(".tmp")], "the staged copy is removed"
+
+
+def test_the_command_says_so_in_one_line(tiny, monkeypatch, tmp_path, capsys):
+    disk_full(monkeypatch)
+    assert standin.main([str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "could not build the stand-in" in err[0] and "No space left on device" in err[0]
