@@ -8,6 +8,7 @@ numerics and the same API for everything the document uses (``to_tokens``, ``run
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import json
 import os
@@ -132,6 +133,13 @@ def safetensors_problem(path: Path) -> str | None:
 def file_problem(path: Path) -> str | None:
     if path.is_symlink() and not path.exists():
         return "is a link to a file that is gone"
+    stat = path.stat()
+    return _file_problem(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _file_problem(path: Path, size: int, mtime_ns: int) -> str | None:
+    """Once per file version a process: the tokenizer's JSON takes a while to parse."""
     if path.name == "model.safetensors":
         return safetensors_problem(path)
     try:
