@@ -125,3 +125,12 @@ def test_the_command_says_so_in_one_line(tiny, monkeypatch, tmp_path, capsys):
     assert standin.main([str(tmp_path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "could not build the stand-in" in err[0] and "No space left on device" in err[0]
+
+
+def test_the_lock_is_reentrant_for_build_once(tiny, tmp_path):
+    """How a caller builds once and reuses: check and build under one lock (build takes it again)."""
+    for _ in range(2):
+        with standin.lock(tmp_path):
+            if not standin.complete(tmp_path):
+                standin.build(tmp_path)
+    assert standin.complete(tmp_path)
