@@ -116,7 +116,9 @@ class NumericSerializer(AmberDataSerializer):
         target.parent.mkdir(parents=True, exist_ok=True)
         staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")  # not *.ambr: syrupy never reads it
         try:
-            super().write_file(dataclasses.replace(snapshot_collection, location=str(staged)), merge=False, name_order=name_order, **kw)
+            if name_order is not None:  # syrupy 7's declaration order; older syrupy has no such argument
+                kw["name_order"] = name_order
+            super().write_file(dataclasses.replace(snapshot_collection, location=str(staged)), merge=False, **kw)
             os.replace(staged, target)
         finally:
             staged.unlink(missing_ok=True)

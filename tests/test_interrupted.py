@@ -1,5 +1,5 @@
-"""Interrupted work leaves nothing that looks whole: a stand-in build killed half-way or out of
-disk, two builds at once, Ctrl-C while --snapshot-update writes."""
+"""Interrupted work never leaves half a file that looks whole: a stand-in build killed half-way or
+out of disk, two builds at once, Ctrl-C while --snapshot-update writes."""
 
 import errno
 import re
@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 import safetensors.numpy
 from safetensors import SafetensorError
+from syrupy.extensions.amber.serializer import AmberDataSerializer
 
 from gpt2spec import standin
+from gpt2spec.snapshot import numbers_match
 
 from .conftest import ROOT, run_pytest
 from .test_standin import digest
@@ -118,6 +120,18 @@ def test_ctrl_c_during_snapshot_update_leaves_whole_files(standin_home, tmp_path
     assert "Ctrl-C while writing a snapshot file" in out.stderr, out.stdout + out.stderr
     assert target.read_text() in (edited, recorded), "half a snapshot file was left"
     assert not [p.name for p in target.parent.iterdir() if p.name.endswith(".tmp")], "the staged copy is removed"
+
+    # Uninterrupted, the same update rewrites that one entry and keeps every other as it was.
+    out = run_pytest(
+        "--device", "cpu", "specs/test_05_output.py", "-k", "actual_next_tokens", "--snapshot-update",
+        hf_home=standin_home, cwd=copy,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    now, was = (AmberDataSerializer.read_file(str(f)) for f in (target, ROOT / target.relative_to(copy)))
+    assert {s.name for s in now} == {s.name for s in was}
+    changed = [s.name for s in now if s.data != was.get(s.name).data]
+    assert changed in ([], ["test_log_probabilities_of_the_actual_next_tokens"])
+    assert numbers_match(str(now.get(changed[0]).data), str(was.get(changed[0]).data)) if changed else True
 
 
 def test_the_command_says_so_in_one_line(tiny, monkeypatch, tmp_path, capsys):
