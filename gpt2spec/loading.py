@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -93,10 +94,94 @@ def check_offline_cache() -> None:
         )
 
 
+TOKENIZER = ("tokenizer.json", ("vocab.json", "merges.txt"))  # either is enough for GPT-2's tokenizer
+JSON_FILES = ("config.json", "generation_config.json", "tokenizer_config.json", "tokenizer.json", "vocab.json")
+
+
+def cached_snapshots() -> list[Path]:
+    """The snapshot folders holding GPT-2 small's config in the HF cache (one per repo id found)."""
+    from huggingface_hub import try_to_load_from_cache
+
+    found = []
+    for repo in HUB_REPOS:
+        config = try_to_load_from_cache(repo, "config.json")
+        if isinstance(config, str):
+            found.append(Path(config).parent)
+    return found
+
+
+def safetensors_problem(path: Path) -> str | None:
+    """What is wrong with a safetensors file, read from its header alone (not its 500 MB).
+
+    The format: 8 bytes little-endian header length N, N bytes of JSON whose entries give each
+    tensor's ``data_offsets`` into the data that follows, so the file's size is known up front.
+    """
+    size = path.stat().st_size
+    try:
+        with path.open("rb") as f:
+            n = int.from_bytes(f.read(8), "little")
+            if size < 8 or n > size - 8:
+                raise ValueError
+            header = json.loads(f.read(n))
+        end = max((t["data_offsets"][1] for k, t in header.items() if k != "__metadata__"), default=0)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return f"is not a safetensors file (its header does not parse; {size} bytes)"
+    if size != 8 + n + end:
+        return f"is truncated ({size} of {8 + n + end} bytes: an interrupted download?)"
+    return None
+
+
+def file_problem(path: Path) -> str | None:
+    if path.is_symlink() and not path.exists():
+        return "is a link to a file that is gone"
+    stat = path.stat()
+    return _file_problem(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _file_problem(path: Path, size: int, mtime_ns: int) -> str | None:
+    """Once per file version a process: the tokenizer's JSON takes a while to parse."""
+    if path.name == "model.safetensors":
+        return safetensors_problem(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        if path.name in JSON_FILES and not isinstance(json.loads(text), dict):
+            return "is not a JSON object"
+    except UnicodeDecodeError:
+        return "is not UTF-8 text"
+    except json.JSONDecodeError as error:
+        return f"is not valid JSON ({error})"
+    return None
+
+
+def check_cache_files() -> None:
+    """GPT-2 small's cached files are whole: one line naming a broken one and what to do.
+
+    Cheap checks, before loading: the JSON files parse, the tokenizer is there (offline: nothing
+    can fetch it, and with none the tokenizer maps every text to id 0), the weights' size matches
+    their header. A no-op when nothing is cached.
+    """
+    for snap in cached_snapshots():
+        repo_dir = snap.parents[1]
+        if (snap / "gpt2spec_standin.json").exists():  # standin.MARKER, not imported: it loads numpy
+            fix = f"rebuild the stand-in with python -m gpt2spec.standin {repo_dir.parents[1]}"
+        else:
+            fix = f"delete {repo_dir} and run once online to download it again"
+        names = [*JSON_FILES, "merges.txt", "model.safetensors"]
+        for path in (snap / name for name in names):
+            if path.exists() or path.is_symlink():
+                if (problem := file_problem(path)) is not None:
+                    raise SetupError(f"{path} {problem}: {fix}")
+        whole, pair = TOKENIZER
+        if offline() and not (snap / whole).exists() and not all((snap / f).exists() for f in pair):
+            raise SetupError(f"{snap} has no tokenizer ({whole}, or {' and '.join(pair)}) and HF_HUB_OFFLINE=1: {fix}")
+
+
 def load(device: str) -> Any:
     """GPT-2 small on ``device``, through TransformerLens's own entry point, gradients off."""
     check_supported()
     check_offline_cache()
+    check_cache_files()
     torch.set_grad_enabled(False)  # the document's In [2]: no gradients needed
     if tl_major() >= 4:
         from transformer_lens.model_bridge import TransformerBridge

@@ -66,6 +66,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("numprocesses", None) or config.getoption("dist", "no") != "no":
+        raise pytest.UsageError(
+            "-n/--numprocesses (pytest-xdist) is not supported: the summary, the page and the results "
+            "file are gathered in one process, and each worker would load GPT-2 small again; run without -n"
+        )
     try:
         loading.check_supported()
         config.stash[DEVICES] = loading.resolve_device(config.getoption("--device"))
@@ -110,6 +115,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     try:
         whose.choose(session.config.getoption("--weights"), say=lambda line: print(line, file=sys.stderr))
         loading.check_offline_cache()
+        loading.check_cache_files()
     except loading.SetupError as error:
         raise pytest.UsageError(str(error)) from None
 
@@ -141,6 +147,15 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
             except OSError as error:  # huggingface_hub / transformers: no network, missing files
                 first = str(error).strip().splitlines()[0]
                 pytest.exit(f"could not load GPT-2 small ({first}): see README, 'Running offline'", returncode=4)
+            except Exception as error:  # anything else: end the run once, not once per test
+                if pytestconfig.option.fulltrace:
+                    raise
+                first = (str(error).strip().splitlines() or [""])[0]
+                pytest.exit(
+                    f"could not load GPT-2 small on {device} ({type(error).__name__}: {first}): "
+                    "is the cache whole? --full-trace shows where it failed",
+                    returncode=4,
+                )
         return loaded[device]
 
     return get

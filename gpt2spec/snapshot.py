@@ -14,14 +14,17 @@ entry serves CPU and CUDA.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
+import os
 import re
 import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
+from syrupy.data import SnapshotCollection
 from syrupy.extensions.amber import AmberDataSerializer, AmberSnapshotExtension
 
 NOISE_ABS = 5e-5  # fp32 CPU-vs-CUDA noise on activations and logits (TransformerLens guide)
@@ -101,6 +104,25 @@ class NumericSerializer(AmberDataSerializer):
             text = f"{data:.{DECIMALS}f}"
             return cls.with_indent("0.000000" if text == "-0.000000" else text, depth)
         return super().serialize_number(data, depth=depth, **kw)
+
+    @classmethod
+    def write_file(cls, snapshot_collection: SnapshotCollection, merge: bool = False, name_order: Any = None, **kw: Any) -> None:
+        """Write beside the file, then rename over it (one atomic step): Ctrl-C or a crash during
+        --snapshot-update leaves the old file or the new one, never half of one."""
+        target = Path(snapshot_collection.location)
+        if merge:  # what syrupy's own merge does, read from the file as it is
+            merged = cls.read_file(str(target))
+            merged.merge(snapshot_collection)
+            snapshot_collection = merged
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")  # not *.ambr: syrupy never reads it
+        try:
+            if name_order is not None:  # syrupy 7's declaration order; older syrupy has no such argument
+                kw["name_order"] = name_order
+            super().write_file(dataclasses.replace(snapshot_collection, location=str(staged)), merge=False, **kw)
+            os.replace(staged, target)
+        finally:
+            staged.unlink(missing_ok=True)
 
 
 class NumericSnapshotExtension(AmberSnapshotExtension):

@@ -17,9 +17,11 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 
 SEED = 20240101
 REPOS = ("openai-community/gpt2", "gpt2")  # TransformerLens 3.x asks for the first, 4.x for "gpt2"
@@ -96,35 +98,82 @@ def revision(seed: int) -> str:
     return hashlib.sha1(f"gpt2spec-standin-{seed}".encode()).hexdigest()
 
 
-def build(hf_home: Path, source: Path = PACKAGED, seed: int = SEED) -> Path:
-    """Write the cache under ``hf_home/hub`` and return the hub folder."""
+LOCK = ".gpt2spec-standin.lock"  # in HF_HOME: one build at a time
+BUILDING = ".gpt2spec-standin-build-"  # a build's own folder in HF_HOME, moved into hub/ when whole
+
+
+def repo_folder(hub: Path, repo: str) -> Path:
+    return hub / ("models--" + repo.replace("/", "--"))
+
+
+def lock(hf_home: Path) -> FileLock:
+    """The lock a build holds (re-entrant in one process): ``with lock(home): if not complete(home): build(home)``."""
+    hf_home.mkdir(parents=True, exist_ok=True)
+    return FileLock(hf_home / LOCK, is_singleton=True)
+
+
+def complete(hf_home: Path, seed: int = SEED) -> bool:
+    """Whether a finished stand-in of ``seed`` is there: its marker is written last, and moved in whole."""
+    rev = revision(seed)
+    for repo in REPOS:
+        repo_dir = repo_folder(hf_home / "hub", repo)
+        snap = repo_dir / "snapshots" / rev
+        try:
+            if (repo_dir / "refs" / "main").read_text() != rev or json.loads((snap / MARKER).read_text())["seed"] != seed:
+                return False
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        if not (snap / "model.safetensors").is_file():
+            return False
+    return True
+
+
+def write(hub: Path, source: Path, seed: int) -> None:
+    """Both repos' folders under ``hub``; the markers last, so a folder with one is whole."""
     from safetensors.numpy import save_file
 
+    rev = revision(seed)
+    snaps = [repo_folder(hub, repo) / "snapshots" / rev for repo in REPOS]
+    for snap in snaps:
+        snap.mkdir(parents=True)
+        (snap.parents[1] / "refs").mkdir()
+        (snap.parents[1] / "refs" / "main").write_text(rev)
+        for f in SMALL_FILES:
+            shutil.copyfile(source / f, snap / f)
+    config = json.loads((source / "config.json").read_text())
+    save_file(gpt2_state_dict(config, seed), str(snaps[0] / "model.safetensors"), metadata={"format": "pt"})
+    for snap in snaps[1:]:  # same bytes, one copy on disk
+        (snap / "model.safetensors").symlink_to(os.path.relpath(snaps[0] / "model.safetensors", snap))
+    for snap in snaps:
+        (snap / MARKER).write_text(json.dumps({"seed": seed, "generator": "splitmix64-uniform", "std": STD}) + "\n")
+
+
+def build(hf_home: Path, source: Path = PACKAGED, seed: int = SEED) -> Path:
+    """Write the cache under ``hf_home/hub`` and return the hub folder.
+
+    The files are written in a folder of their own and each repo's folder is then renamed into
+    place, under a file lock: a build killed half-way (or out of disk) leaves the previous cache,
+    or none, never one that looks whole; two builds at once take turns.
+    """
     missing = [f for f in SMALL_FILES if not (source / f).is_file()]
     if missing:
         raise SystemExit(f"{source} lacks {', '.join(missing)}: point --source at a copy of GPT-2 small's config and tokenizer.")
     hub = hf_home / "hub"
-    rev = revision(seed)
-    first: Path | None = None
-    for repo in REPOS:
-        repo_dir = hub / ("models--" + repo.replace("/", "--"))
-        snap = repo_dir / "snapshots" / rev
-        if repo_dir.exists():
-            shutil.rmtree(repo_dir)
-        snap.mkdir(parents=True)
-        (repo_dir / "refs").mkdir()
-        (repo_dir / "refs" / "main").write_text(rev)
-        for f in SMALL_FILES:
-            shutil.copyfile(source / f, snap / f)
-        (snap / MARKER).write_text(json.dumps({"seed": seed, "generator": "splitmix64-uniform", "std": STD}) + "\n")
-        if first is None:
-            config = json.loads((source / "config.json").read_text())
-            save_file(gpt2_state_dict(config, seed), str(snap / "model.safetensors"), metadata={"format": "pt"})
-            first = snap
-        else:  # same bytes, one copy on disk
-            (snap / "model.safetensors").symlink_to(os.path.relpath(first / "model.safetensors", snap))
+    with lock(hf_home):
+        for stale in hf_home.glob(BUILDING + "*"):  # left by a killed build: none other runs now
+            shutil.rmtree(stale, ignore_errors=True)
+        work = Path(tempfile.mkdtemp(prefix=BUILDING, dir=hf_home))
+        try:
+            write(work / "hub", source, seed)
+            hub.mkdir(exist_ok=True)
+            for repo in REPOS:  # the weights' repo first: the other links into it
+                target = repo_folder(hub, repo)
+                if target.exists() or target.is_symlink():
+                    os.replace(target, work / ("old-" + target.name))  # out of the way; removed below
+                os.replace(repo_folder(work / "hub", repo), target)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     return hub
-
 
 
 def cache_root() -> Path:
@@ -135,24 +184,18 @@ def cache_root() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "gpt2spec"
 
 
-def complete(hf_home: Path, seed: int = SEED) -> bool:
-    """A finished stand-in of this seed is there: every repo's snapshot holds its files and weights."""
-    rev = revision(seed)
-    for repo in REPOS:
-        snap = hf_home / "hub" / ("models--" + repo.replace("/", "--")) / "snapshots" / rev
-        if not all((snap / f).is_file() for f in (*SMALL_FILES, MARKER, "model.safetensors")):
-            return False
-    return True
-
-
 def ensure(seed: int = SEED, root: Path | None = None) -> tuple[Path, bool]:
     """The stand-in of ``seed`` under ``root`` (default ``cache_root()``), built the first time only.
     Returns the folder to use as HF_HOME, and whether it was built now."""
     home = (root or cache_root()) / f"standin-seed{seed}"
     if complete(home, seed):
         return home, False
-    build(home, seed=seed)
+    with lock(home):  # another run may be building it right now: wait, then look again
+        if complete(home, seed):
+            return home, False
+        build(home, seed=seed)
     return home, True
+
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
@@ -163,7 +206,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--source", type=Path, default=PACKAGED, help="folder with GPT-2's config and tokenizer files (default: the packaged copy)")
     p.add_argument("--seed", type=int, default=SEED)
     args = p.parse_args(argv)
-    hub = build(args.hf_home, args.source, args.seed)
+    from safetensors import SafetensorError
+
+    try:
+        hub = build(args.hf_home, args.source, args.seed)
+    except (OSError, SafetensorError) as error:  # disk full, no permission: a previous cache is untouched
+        print(f"error: could not build the stand-in in {args.hf_home} ({error}); nothing half-written was left", file=sys.stderr)
+        return 1
     print(f"stand-in GPT-2 small (seed {args.seed}) written to {hub}; use HF_HOME={args.hf_home} HF_HUB_OFFLINE=1")
     return 0
 
