@@ -34,8 +34,9 @@ def drift(comparisons: list[dict]) -> float | None:
     return worst
 
 
-def results(tally: Any, versions: dict[str, str]) -> dict:
-    """What one run found, claim by claim (its CPU records: the device does not change a claim)."""
+def results(tally: Any, versions: dict[str, str], provenance: dict | None = None) -> dict:
+    """What one run found, claim by claim (its CPU records: the device does not change a claim),
+    and where it ran (``gpt2spec.provenance.of_run``)."""
     claims: dict[str, dict] = {}
     for r in tally.records.values():
         if r.outcome == "not run" or (r.device and r.device != "cpu"):
@@ -46,7 +47,17 @@ def results(tally: Any, versions: dict[str, str]) -> dict:
             "versioned": r.versioned,
             "drift": drift([c for c in r.comparisons if c["kind"] == "baseline"]),
         }
-    return {"versions": versions, "claims": claims}
+    return {"versions": versions, "provenance": provenance or {}, "claims": claims}
+
+
+def describe(run: dict) -> str:
+    """One line on where a run ran; results written before provenance was kept give their versions."""
+    v, p = run["versions"], run.get("provenance") or {}
+    line = f"torch {v['torch']}, transformers {v['transformers']}"
+    if not p:
+        return line
+    line += f", numpy {p['numpy']}, Python {p['python']} on {p['platform']}; {p['device']}, {p['dtype']}, attention {p['attention']}"
+    return line + (f"; weights {p['weights']}" if p.get("weights") else "")
 
 
 def cell(entry: dict | None, major: int) -> str:
@@ -76,7 +87,7 @@ def table(runs: list[dict]) -> str:
         "that differs from the document's (see the notes). `skip (OpenAI)`: needs OpenAI's weights.",
         "Drift: the largest distance of any number from the stand-in baseline in `snapshots/`.",
         "",
-        *[f"- TL {n}: torch {r['versions']['torch']}, transformers {r['versions']['transformers']}" for n, r in zip(names, runs)],
+        *[f"- TL {n}: {describe(r)}" for n, r in zip(names, runs)],
         "",
         "| claim | " + " | ".join(f"TL {n}" for n in names) + " | drift |",
         "|---|" + "---|" * len(names) + "---|",
