@@ -44,6 +44,12 @@ class Changes:
         return not (self.outcomes or self.added or self.gone or self.drift or any(a or r for a, r in self.names.values()))
 
 
+def shown(drift: float) -> float:
+    """A drift at the precision it is shown (2 significant digits): the snapshots store decimals, so
+    a smaller difference is float rounding of the same printed numbers, not a change."""
+    return float(f"{drift:.1e}")
+
+
 def label(run: dict) -> str:
     v = run["versions"]
     p = run.get("provenance") or {}
@@ -68,7 +74,7 @@ def compare(old: dict, new: dict) -> Changes:
             found.outcomes.append((claim, was_cell, now_cell))
         if was["outcome"] == "verified" and now["outcome"] == "failed":
             found.newly_failing.append(claim)
-        if now.get("drift") is not None and (was.get("drift") is None or now["drift"] > was["drift"]):
+        if now.get("drift") is not None and (was.get("drift") is None or shown(now["drift"]) > shown(was["drift"])):
             found.drift.append((claim, was.get("drift"), now["drift"]))
     found.gone = [claim for claim in before if claim not in after]
     p, q = old.get("provenance") or {}, new.get("provenance") or {}
