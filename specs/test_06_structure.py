@@ -44,7 +44,8 @@ def test_block_0_has_exactly_the_printed_parameters(model, bench):
 @pytest.mark.cell(31)
 @pytest.mark.versioned(
     (4,),
-    "4.x's named_parameters() are Hugging Face's module paths: the bridge wraps Hugging Face's own model "
+    "4.x's named_parameters() are the bridge's paths around Hugging Face's modules (transformer.h.0....): "
+    "the bridge wraps Hugging Face's own model "
     f"({causes.MIGRATING_TO_V3}, 'Why the change?'), and HookedTransformer, which renamed them, was removed in "
     f"4.0 ({causes.MIGRATING_TO_V4}); get_params() gives TransformerLens's names",
 )
