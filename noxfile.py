@@ -102,7 +102,8 @@ def radar(session: nox.Session, name: str, *upgrade: str) -> None:
         success_codes=[0, 1],  # failed claims: the report below says which, against the baseline
     )  # fmt: skip
     baseline = COMMITTED / f"tl-{NEWEST_PINNED}.json"
-    session.run("python", "-m", "gpt2spec.changes", str(baseline), str(out), "-o", str(out.with_suffix(".md")))
+    old, new = (str(path.relative_to(ROOT)) for path in (baseline, out))  # nox runs in ROOT: short paths in the report
+    session.run("python", "-m", "gpt2spec.changes", old, new, "-o", str(Path(new).with_suffix(".md")))
 
 
 @nox.session(name="tl-newest")

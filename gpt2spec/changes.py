@@ -24,6 +24,7 @@ NAMES = {  # provenance lists whose members an upgrade can add or drop
     "tl_parameters": "parameters under TransformerLens's names (In [31])",
     "named_parameters": "model.named_parameters() names",
 }
+SETTINGS = ("transformer_lens", "torch", "transformers", "numpy", "python", "platform", "device", "dtype", "attention", "weights")
 SHOWN = 8  # names listed in the terminal before "and N more" (the Markdown lists all)
 
 
@@ -38,6 +39,7 @@ class Changes:
     drift: list[tuple[str, float | None, float]] = field(default_factory=list)  # claim, old, new
     names: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # kind -> added, removed
     unrecorded: list[str] = field(default_factory=list)  # name lists one side did not record
+    settings: list[tuple[str, str, str]] = field(default_factory=list)  # what differs in where they ran
 
     @property
     def empty(self) -> bool:
@@ -78,6 +80,12 @@ def compare(old: dict, new: dict) -> Changes:
             found.drift.append((claim, was.get("drift"), now["drift"]))
     found.gone = [claim for claim in before if claim not in after]
     p, q = old.get("provenance") or {}, new.get("provenance") or {}
+    before_env, after_env = {**p, **old["versions"]}, {**q, **new["versions"]}
+    found.settings = [
+        (k, str(before_env.get(k, "-")), str(after_env.get(k, "-")))
+        for k in SETTINGS
+        if k in before_env and k in after_env and before_env[k] != after_env[k]
+    ]
     for kind in NAMES:
         if kind not in p or kind not in q:
             found.unrecorded.append(kind)
@@ -103,6 +111,7 @@ def size(drift: float | None) -> str:
 def text(c: Changes, old_path: Path, new_path: Path) -> str:
     """The terminal's account: every claim, the names counted with the first few."""
     lines = [f"what changed from {old_path} ({c.old})", f"               to {new_path} ({c.new})"]
+    lines += [f"  setting  {k}: {a} -> {b}" for k, a, b in c.settings]
     if c.empty:
         lines.append("nothing: the same claims with the same outcomes, no drift grew, the same names")
     for claim, was, now in c.outcomes:
@@ -134,6 +143,8 @@ def markdown(c: Changes, old_path: Path, new_path: Path) -> str:
     ]
     if c.newly_failing:
         lines += [f"**{failing(c)} now fail{'s' if len(c.newly_failing) == 1 else ''}:**", ""] + [f"- `{short(x)}`" for x in c.newly_failing] + [""]
+    if c.settings:
+        lines += ["## Where they ran: what differs", ""] + table("| | before | now |", [f"| {k} | {a} | {b} |" for k, a, b in c.settings])
     if c.empty:
         lines += ["Nothing: the same claims with the same outcomes, no drift grew, the same names.", ""]
     if c.outcomes:

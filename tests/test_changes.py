@@ -82,6 +82,8 @@ def test_each_kind_of_difference_is_reported(files, tmp_path, capsys):
         assert "blocks.0.hook_in" in report and "blocks.0.hook_resid_pre" in report  # cache key added, removed
         assert "blocks.0.ln1.w" in report  # parameter name added
     assert "1 claim that held now fails" in printed
+    assert "setting  transformers: 5.24.0 -> 5.9.0" in printed and "| transformers | 5.24.0 | 5.9.0 |" in written
+    assert "setting  numpy" not in printed  # unchanged settings are not listed
     assert "| `test_05_output.py::test_softmax_rows_sum_to_one` | pass | **FAIL** |" in written
     assert "test_the_next_token_is_that" not in printed  # unchanged claims are not listed
     assert "test_repeated_loss_baseline" not in printed  # nor drift that grew below its shown precision
