@@ -82,7 +82,7 @@ def compare(old: dict, new: dict) -> Changes:
     p, q = old.get("provenance") or {}, new.get("provenance") or {}
     before_env, after_env = {**p, **old["versions"]}, {**q, **new["versions"]}
     found.settings = [
-        (k, str(before_env.get(k, "-")), str(after_env.get(k, "-")))
+        (k, str(before_env[k]), str(after_env[k]))
         for k in SETTINGS
         if k in before_env and k in after_env and before_env[k] != after_env[k]
     ]
