@@ -15,7 +15,7 @@ from typing import Any, Callable
 import pytest
 import torch
 
-from gpt2spec import compat, loading, page, report, timing, weights as whose
+from gpt2spec import compat, loading, page, provenance, report, timing, weights as whose
 from gpt2spec.run import DocumentRun, document_run
 from gpt2spec.snapshot import DOCUMENT, NumericSnapshotExtension
 from gpt2spec.weights import Weights, identify, source
@@ -24,6 +24,7 @@ MODEL_FIXTURES = {"model", "run", "weights"}
 DEVICES = pytest.StashKey[list]()  # the devices this run covers
 REPORT = pytest.StashKey["report.Tally"]()  # what the summary, the page and the results are made of
 NOT_OPENAI = pytest.StashKey[str]()  # why an `openai` claim must fail (with --require-pretrained)
+FACTS = pytest.StashKey[dict]()  # device -> the loaded model's dtype, attention, parameter names
 
 
 def skip_without(device: str) -> None:
@@ -142,6 +143,7 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
             try:
                 with pytestconfig.stash[REPORT].timed(device, "load the model"):
                     loaded[device] = loading.load(device)
+                pytestconfig.stash.setdefault(FACTS, {})[device] = provenance.model_facts(loaded[device])
             except loading.SetupError as error:
                 pytest.exit(str(error), returncode=4)
             except OSError as error:  # huggingface_hub / transformers: no network, missing files
@@ -274,4 +276,6 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     results = session.config.getoption("--spec-results")
     if results and REPORT in session.config.stash:
         results.parent.mkdir(parents=True, exist_ok=True)
-        results.write_text(json.dumps(compat.results(session.config.stash[REPORT], loading.versions()), indent=1))
+        tally = session.config.stash[REPORT]
+        found = provenance.of_run(tally, session.config.stash.get(FACTS, {}))
+        results.write_text(json.dumps(compat.results(tally, loading.versions(), found), indent=1))

@@ -2,7 +2,7 @@
 
 import pytest
 
-from gpt2spec import loading
+from gpt2spec import causes, loading
 
 # In [5], field by field, as printed. The expected values live in snapshots/document/.
 FIELDS = [
@@ -12,12 +12,26 @@ FIELDS = [
     "post_embedding_ln", "rotary_dim", "scale_attn_by_inverse_layer_idx", "tokenizer_prepends_bos",
 ]  # fmt: skip
 
-# Where a TransformerLens version differs from the document by design: major -> value, and why.
-# Measured on the stand-in with compatibility mode (4.x) and HookedTransformer (3.9).
+# Where a TransformerLens version differs from the document by design: major -> value, and why
+# (the cause, cited). Measured on the stand-in with compatibility mode (4.x) and HookedTransformer (3.9).
 BY_VERSION = {
-    "normalization_type": ({4: "LN"}, "4.x keeps LayerNorm modules after folding their weights; 2.x/3.x say LNPre"),
-    "n_params": ({4: None}, "4.x's bridge config does not count parameters"),
-    "tokenizer_prepends_bos": ({3: True, 4: True}, "3.x/4.x record that GPT-2's tokenizer is given the BOS"),
+    "normalization_type": (
+        {4: "LN"},
+        "4.x: compatibility mode's fold_ln folds LayerNorm weights but keeps the LayerNorm modules "
+        f"({causes.COMPATIBILITY_MODE}); GPT-2's bridge adapter says LN ({causes.GPT2_ADAPTER}), where "
+        f"HookedTransformer's fold_ln set LNPre ({causes.HOOKED_FOLD_LN})",
+    ),
+    "n_params": (
+        {4: None},
+        f"4.x: HookedTransformer was removed in 4.0 ({causes.MIGRATING_TO_V4}); the bridge's config takes "
+        f"n_params as given, None by default ({causes.BRIDGE_CONFIG}), where HookedTransformerConfig computed it",
+    ),
+    "tokenizer_prepends_bos": (
+        {3: True, 4: True},
+        f"TransformerLens hands GPT-2's tokenizer add_bos_token=True ({causes.HOOKED_ADD_BOS}); transformers 5 "
+        "applies it (4.57.6 did not: measured), and TransformerLens 3 requires transformers >= 5.4 "
+        f"({causes.MIGRATING_TO_V3}, 'Dependency changes in 3.0')",
+    ),
 }
 
 

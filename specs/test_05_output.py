@@ -6,7 +6,7 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
-from gpt2spec import document, loading, snapshot as numeric
+from gpt2spec import causes, document, loading, snapshot as numeric
 from gpt2spec.run import next_token_log_probs
 
 # In [30]: the two later "Quomatarus" are predicted piece by piece. Index i of
@@ -38,7 +38,12 @@ CACHE_KEY_COUNT = {2: 208, 3: 210, 4: 493}
 
 
 @pytest.mark.cell(16)
-@pytest.mark.versioned((3, 4), "the number of cached activations: 208 in 2.18, 210 in 3.x, 493 in 4.x (hook_in/hook_out aliases)")
+@pytest.mark.versioned(
+    (3, 4),
+    "the number of cached activations: 208 in 2.18; 210 in 3.x, where HookedTransformer's unembed gained hook_in "
+    f"and hook_out ({causes.UNEMBED_HOOKS}, in 3.0.0); 493 in 4.x, whose compatibility mode caches the bridge's "
+    f"own hook names and the legacy aliases both ({causes.HOOK_SYSTEM})",
+)
 def test_the_cache_holds_the_printed_activations_in_order(run, printed, bench):
     """In [16]: ActivationCache with keys ['hook_embed', 'hook_pos_embed', 'blocks.0.hook_resid_pre', ...]:
     every activation of the forward pass, in the order computed."""

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from gpt2spec import document, loading, snapshot as numeric
+from gpt2spec import causes, document, loading, snapshot as numeric
 
 # In [31] lists block 0's parameters and the rest, with their shapes (in snapshots/document/).
 PARAMETERS = [
@@ -29,7 +29,11 @@ def test_parameter_shapes(model, name, printed, bench):
 
 
 @pytest.mark.cell(31)
-@pytest.mark.versioned((4,), "4.x's TransformerLens view adds the folded LayerNorm weights (ln1.w, ln1.b, ...)")
+@pytest.mark.versioned(
+    (4,),
+    "4.x's TransformerLens view adds ln1.w, ln1.b, ...: compatibility mode's fold_ln keeps the LayerNorm "
+    f"modules ({causes.COMPATIBILITY_MODE}); HookedTransformer replaced them with LayerNormPre",
+)
 def test_block_0_has_exactly_the_printed_parameters(model, bench):
     """In [31]: block 0 and the model outside the blocks have exactly these 16 parameters."""
     params = bench(lambda: loading.tl_parameters(model))
@@ -38,7 +42,13 @@ def test_block_0_has_exactly_the_printed_parameters(model, bench):
 
 
 @pytest.mark.cell(31)
-@pytest.mark.versioned((4,), "4.x's named_parameters() are Hugging Face's module paths; get_params() gives TransformerLens's names")
+@pytest.mark.versioned(
+    (4,),
+    "4.x's named_parameters() are the bridge's paths around Hugging Face's modules (transformer.h.0....): "
+    "the bridge wraps Hugging Face's own model "
+    f"({causes.MIGRATING_TO_V3}, 'Why the change?'), and HookedTransformer, which renamed them, was removed in "
+    f"4.0 ({causes.MIGRATING_TO_V4}); get_params() gives TransformerLens's names",
+)
 def test_named_parameters_use_transformerlens_names(model, bench):
     """In [31]: for name, p in gpt2.named_parameters(): print(name, p.shape) lists embed.W_E, blocks.0.attn.W_Q, ..."""
     names = bench(lambda: {name for name, _ in model.named_parameters()})

@@ -1,0 +1,28 @@
+"""Where TransformerLens says why a version differs from the document: the pages the specs'
+``versioned`` notes cite (release notes, migration guides, the source at a release tag).
+
+The mirror of TransformerLens this was read from has tags up to v3.5.1 and v4.0.0b1; 4.0's removal
+of HookedTransformer is cited from 4.3.0's own package (its README and its ImportError both point
+to the 4.0 migration guide).
+"""
+
+REPO = "https://github.com/TransformerLensOrg/TransformerLens/blob"
+
+# TransformerLens 3: the bridge, compatibility mode, the transformers >= 5.4 floor, hook_in/hook_out names.
+MIGRATING_TO_V3 = f"{REPO}/v3.5.1/docs/source/content/migrating_to_v3.md"
+RELEASE_3_0 = f"{REPO}/v3.0.0/docs/source/content/news/release-3.0.md"
+# enable_compatibility_mode(): fold_ln folds LayerNorm weights and keeps the LayerNorm modules.
+COMPATIBILITY_MODE = f"{REPO}/v4.0.0b1/docs/source/content/compatibility_mode.md"
+# Which hook names a cache holds: HookedTransformer's, the bridge's, or both (compatibility mode).
+HOOK_SYSTEM = f"{REPO}/v4.0.0b1/docs/source/content/hook_system.md"
+# 3.0 gave HookedTransformer's Unembed hook_in and hook_out (PR #1131, "Weight processing generalization").
+UNEMBED_HOOKS = "https://github.com/TransformerLensOrg/TransformerLens/pull/1131"
+# The bridge's config takes n_params as given (None by default); HookedTransformerConfig computed it.
+BRIDGE_CONFIG = f"{REPO}/v4.0.0b1/transformer_lens/config/transformer_bridge_config.py"
+# GPT-2's adapter sets normalization_type "LN"; HookedTransformer's fold_ln set "LNPre".
+GPT2_ADAPTER = f"{REPO}/v4.0.0b1/transformer_lens/model_bridge/supported_architectures/gpt2.py"
+HOOKED_FOLD_LN = f"{REPO}/v2.18.0/transformer_lens/HookedTransformer.py#L2063"
+# HookedTransformer passes add_bos_token=True to GPT-2's tokenizer in 2.18 as in 3.x.
+HOOKED_ADD_BOS = f"{REPO}/v2.18.0/transformer_lens/HookedTransformer.py#L167"
+# 4.0 removed HookedTransformer (linked from transformer_lens 4.3.0's README and ImportError).
+MIGRATING_TO_V4 = "https://TransformerLensOrg.github.io/TransformerLens/content/migrating_to_v4.html"

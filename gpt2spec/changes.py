@@ -1,0 +1,201 @@
+"""What changed between two runs: the question after an upgrade.
+
+    python -m gpt2spec.changes results/tl-4.3.json .nox/results/radar/tl-newest.json -o CHANGES.md
+
+compares two files written by ``pytest --spec-results`` (the committed ``results/`` or any two):
+claims whose outcome changed, claims new or gone, numbers whose drift from the baseline grew
+(by how much), and cache keys or parameter names added or removed. It prints a short account,
+writes the whole one as Markdown with ``-o``, and exits 1 when a claim that held now fails (so CI
+can gate on it), 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gpt2spec.compat import cell
+
+NAMES = {  # provenance lists whose members an upgrade can add or drop
+    "cache_keys": "cache keys of the document's run_with_cache (In [16])",
+    "tl_parameters": "parameters under TransformerLens's names (In [31])",
+    "named_parameters": "model.named_parameters() names",
+}
+SETTINGS = ("transformer_lens", "torch", "transformers", "numpy", "python", "platform", "device", "dtype", "attention", "weights")
+SHOWN = 8  # names listed in the terminal before "and N more" (the Markdown lists all)
+
+
+@dataclass
+class Changes:
+    old: str  # "TL 4.3.0, transformers 5.24.0" of each side
+    new: str
+    outcomes: list[tuple[str, str, str]] = field(default_factory=list)  # claim, old cell, new cell
+    newly_failing: list[str] = field(default_factory=list)  # held before, fail now
+    added: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    drift: list[tuple[str, float | None, float]] = field(default_factory=list)  # claim, old, new
+    names: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # kind -> added, removed
+    unrecorded: list[str] = field(default_factory=list)  # name lists one side did not record
+    settings: list[tuple[str, str, str]] = field(default_factory=list)  # what differs in where they ran
+
+    @property
+    def empty(self) -> bool:
+        return not (self.outcomes or self.added or self.gone or self.drift or any(a or r for a, r in self.names.values()))
+
+
+def shown(drift: float) -> float:
+    """A drift at the precision it is shown (2 significant digits): the snapshots store decimals, so
+    a smaller difference is float rounding of the same printed numbers, not a change."""
+    return float(f"{drift:.1e}")
+
+
+def label(run: dict) -> str:
+    v = run["versions"]
+    p = run.get("provenance") or {}
+    extra = "".join(f", {name} {p[k]}" for k, name in (("numpy", "numpy"), ("python", "Python")) if p.get(k))
+    return f"TL {v['transformer_lens']}, torch {v['torch']}, transformers {v['transformers']}{extra}"
+
+
+def major(run: dict) -> int:
+    return int(run["versions"]["transformer_lens"].split(".")[0])
+
+
+def compare(old: dict, new: dict) -> Changes:
+    found = Changes(old=label(old), new=label(new))
+    before, after = old["claims"], new["claims"]
+    for claim, now in after.items():
+        was = before.get(claim)
+        if was is None:
+            found.added.append(claim)
+            continue
+        was_cell, now_cell = cell(was, major(old)), cell(now, major(new))
+        if was_cell != now_cell:
+            found.outcomes.append((claim, was_cell, now_cell))
+        if was["outcome"] == "verified" and now["outcome"] == "failed":
+            found.newly_failing.append(claim)
+        if now.get("drift") is not None and (was.get("drift") is None or shown(now["drift"]) > shown(was["drift"])):
+            found.drift.append((claim, was.get("drift"), now["drift"]))
+    found.gone = [claim for claim in before if claim not in after]
+    p, q = old.get("provenance") or {}, new.get("provenance") or {}
+    before_env, after_env = {**p, **old["versions"]}, {**q, **new["versions"]}
+    found.settings = [
+        (k, str(before_env[k]), str(after_env[k]))
+        for k in SETTINGS
+        if k in before_env and k in after_env and before_env[k] != after_env[k]
+    ]
+    for kind in NAMES:
+        if kind not in p or kind not in q:
+            found.unrecorded.append(kind)
+            continue
+        was_names, now_names = set(p[kind]), set(q[kind])
+        found.names[kind] = ([n for n in q[kind] if n not in was_names], [n for n in p[kind] if n not in now_names])
+    return found
+
+
+def failing(c: Changes) -> str:
+    n = len(c.newly_failing)
+    return f"{n} claim{'' if n == 1 else 's'} that held"
+
+
+def short(claim: str) -> str:
+    return claim.removeprefix("specs/")
+
+
+def size(drift: float | None) -> str:
+    return "none" if drift is None else f"{drift:.1e}"
+
+
+def text(c: Changes, old_path: Path, new_path: Path) -> str:
+    """The terminal's account: every claim, the names counted with the first few."""
+    lines = [f"what changed from {old_path} ({c.old})", f"               to {new_path} ({c.new})"]
+    lines += [f"  setting  {k}: {a} -> {b}" for k, a, b in c.settings]
+    if c.empty:
+        lines.append("nothing: the same claims with the same outcomes, no drift grew, the same names")
+    for claim, was, now in c.outcomes:
+        lines.append(f"  outcome  {short(claim)}: {was} -> {now}".replace("**", ""))
+    lines += [f"  new      {short(claim)}" for claim in c.added] + [f"  gone     {short(claim)}" for claim in c.gone]
+    for claim, was, now in c.drift:
+        lines.append(f"  drift    {short(claim)}: {size(was)} -> {size(now)}")
+    for kind, (added, removed) in c.names.items():
+        for sign, names in (("+", added), ("-", removed)):
+            if names:
+                more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
+                lines.append(f"  {sign}{len(names)} {NAMES[kind]}: {', '.join(names[:SHOWN])}{more}")
+    if c.unrecorded:
+        lines.append(f"  not compared (a file predates provenance): {', '.join(c.unrecorded)}")
+    verdict = f"{failing(c)} now fail{'s' if len(c.newly_failing) == 1 else ''}" if c.newly_failing else "no claim that held fails now"
+    return "\n".join(lines + [verdict])
+
+
+def markdown(c: Changes, old_path: Path, new_path: Path) -> str:
+    def table(head: str, rows: list[str]) -> list[str]:
+        cols = head.count("|") - 1
+        return [head, "|" + "---|" * cols, *rows, ""]
+
+    lines = [
+        "# What changed",
+        "",
+        f"From `{old_path}` ({c.old}) to `{new_path}` ({c.new}); generated by `python -m gpt2spec.changes`.",
+        "",
+    ]
+    if c.newly_failing:
+        lines += [f"**{failing(c)} now fail{'s' if len(c.newly_failing) == 1 else ''}:**", ""] + [f"- `{short(x)}`" for x in c.newly_failing] + [""]
+    if c.settings:
+        lines += ["## Where they ran: what differs", ""] + table("| | before | now |", [f"| {k} | {a} | {b} |" for k, a, b in c.settings])
+    if c.empty:
+        lines += ["Nothing: the same claims with the same outcomes, no drift grew, the same names.", ""]
+    if c.outcomes:
+        lines += ["## Outcomes that changed", ""] + table("| claim | before | now |", [f"| `{short(x)}` | {a} | {b} |" for x, a, b in c.outcomes])
+    if c.added or c.gone:
+        lines += ["## Claims new or gone", ""] + [f"- new: `{short(x)}`" for x in c.added] + [f"- gone: `{short(x)}`" for x in c.gone] + [""]
+    if c.drift:
+        lines += ["## Drift from the baseline that grew", "", "The largest distance of a claim's numbers from its baseline in `snapshots/`.", ""]
+        lines += table("| claim | before | now |", [f"| `{short(x)}` | {size(a)} | {size(b)} |" for x, a, b in c.drift])
+    for kind, (added, removed) in c.names.items():
+        if added or removed:
+            lines += [f"## {NAMES[kind][0].upper()}{NAMES[kind][1:]}", ""]
+            lines += [f"- added ({len(added)}): " + ", ".join(f"`{n}`" for n in added)] if added else []
+            lines += [f"- removed ({len(removed)}): " + ", ".join(f"`{n}`" for n in removed)] if removed else []
+            lines.append("")
+    if c.unrecorded:
+        lines += [f"Not compared (a results file predates provenance): {', '.join(c.unrecorded)}.", ""]
+    return "\n".join(lines)
+
+
+def read(path: Path) -> dict:
+    """A results file, or a one-line reason why not."""
+    try:
+        run = json.loads(path.read_text())
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not JSON ({error.msg}, line {error.lineno}): give a file written by pytest --spec-results") from None
+    if not isinstance(run, dict) or not isinstance(run.get("claims"), dict) or "transformer_lens" not in run.get("versions", {}):
+        raise ValueError(f"{path} is not a results file: give one written by pytest --spec-results")
+    return run
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m gpt2spec.changes", description=__doc__.split("\n\n")[0])
+    p.add_argument("old", type=Path, help="the results to compare with (e.g. results/tl-4.3.json)")
+    p.add_argument("new", type=Path, help="this run's results (pytest --spec-results)")
+    p.add_argument("-o", "--output", type=Path, help="also write the account as Markdown here")
+    args = p.parse_args(argv)
+    try:
+        old, new = read(args.old), read(args.new)
+    except ValueError as error:
+        p.error(str(error))
+    found = compare(old, new)
+    print(text(found, args.old, args.new))
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(markdown(found, args.old, args.new))
+        print(f"wrote {args.output}")
+    return 1 if found.newly_failing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
