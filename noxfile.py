@@ -8,10 +8,11 @@
 
 Each session installs torch first (``TORCH_SPEC``, default ``torch==2.13.0``: the CPU wheel this
 project's machines carry; a bare ``torch`` would pull a CUDA build of several GB), then the
-project with that TransformerLens and only the pins it needs to import, builds the stand-in
-cache (from the config and tokenizer the package ships) and runs the specs, writing its results
-for ``compat``. ``GPT2SPEC_WEIGHTS=hub`` loads OpenAI's weights from the hub instead (the
-workflow in .github/workflows/ does, with --require-pretrained).
+project with that TransformerLens and only the pins it needs to import, and runs the specs with
+``--weights standin`` (the stand-in is built once, into the user cache, and shared by every
+session), writing its results for ``compat``. ``nox -s ... -- --weights hub`` runs them on
+OpenAI's weights instead (the workflow in .github/workflows/ does, with --require-pretrained):
+the last ``--weights`` given wins.
 """
 
 from __future__ import annotations
@@ -44,24 +45,14 @@ def project(session: nox.Session) -> str:
     return ".[report]" if any(arg.startswith("--spec-report") for arg in session.posargs) else "."
 
 
-def standin_offline(session: nox.Session) -> None:
-    """A stand-in cache in the session's tmp folder, offline; with GPT2SPEC_WEIGHTS=hub (CI that
-    reaches the hub) OpenAI's weights instead, from the hub through HF_HOME's cache."""
-    if os.environ.get("GPT2SPEC_WEIGHTS") == "hub":
-        return
-    hf_home = Path(session.create_tmp()) / "hf"
-    session.run("python", "-m", "gpt2spec.standin", str(hf_home))
-    session.env.update(HF_HOME=str(hf_home), HF_HUB_OFFLINE="1")
+# Offline on the stand-in unless the arguments after `--` say otherwise (pytest keeps the last --weights).
+PYTEST = ["pytest", "--benchmark-disable", "--device", "cpu", "--weights", "standin"]
 
 
 def specs(session: nox.Session, version: str) -> None:
     session.install(TORCH_SPEC)
     session.install("-e", project(session), *VERSIONS[version], TORCH_SPEC)  # torch repeated: keep the wheel above
-    standin_offline(session)
-    session.run(
-        "pytest", "specs", "tests/test_standin.py", "--benchmark-disable", "--device", "cpu",
-        f"--spec-results={RESULTS / f'tl-{version}.json'}", *session.posargs,
-    )  # fmt: skip
+    session.run(*PYTEST, "specs", "tests/test_standin.py", f"--spec-results={RESULTS / f'tl-{version}.json'}", *session.posargs)
 
 
 def _session_for(version: str):
@@ -96,9 +87,8 @@ def radar(session: nox.Session, name: str, *upgrade: str) -> None:
     session.run("python", "-c", "import gpt2spec.provenance as p; print(p.environment())")
     out = RADAR / f"{name}.json"
     out.unlink(missing_ok=True)
-    standin_offline(session)
     session.run(
-        "pytest", "specs", "--benchmark-disable", "--device", "cpu", f"--spec-results={out}", *session.posargs,
+        *PYTEST, "specs", f"--spec-results={out}", *session.posargs,
         success_codes=[0, 1],  # failed claims: the report below says which, against the baseline
     )  # fmt: skip
     baseline = COMMITTED / f"tl-{NEWEST_PINNED}.json"

@@ -160,9 +160,8 @@ def test_weekly_and_on_demand_on_openais_weights_with_the_cache_kept():
     wf = load()
     triggers = wf.get("on", wf.get(True))  # YAML 1.1 reads a bare `on` as true
     assert "workflow_dispatch" in triggers and triggers["schedule"][0]["cron"].split()[2:] == ["*", "*", "1"]
-    assert wf["env"]["GPT2SPEC_WEIGHTS"] == "hub"
     runs = [" ".join(words) for words in workflow_commands()]
-    assert any("--require-pretrained" in r for r in runs) and any("--spec-report" in r for r in runs)
+    assert any("--weights hub --require-pretrained" in r for r in runs) and any("--spec-report" in r for r in runs)
     steps = [s for job in wf["jobs"].values() for s in job["steps"]]
     cache = [s for s in steps if s.get("uses", "").startswith("actions/cache@")]
     assert cache and cache[0]["with"]["path"] == "~/.cache/huggingface"
