@@ -91,20 +91,20 @@ def check_offline_cache() -> None:
         )
 
 
-def load(device: str) -> Any:
-    """GPT-2 small on ``device``, through TransformerLens's own entry point, gradients off."""
+def load(device: str, dtype: torch.dtype = torch.float32) -> Any:
+    """GPT-2 small on ``device`` in ``dtype``, through TransformerLens's own entry point, gradients off."""
     check_supported()
     check_offline_cache()
     torch.set_grad_enabled(False)  # the document's In [2]: no gradients needed
     if tl_major() >= 4:
         from transformer_lens.model_bridge import TransformerBridge
 
-        model = TransformerBridge.boot_transformers(MODEL_NAME[4], device=device)
+        model = TransformerBridge.boot_transformers(MODEL_NAME[4], device=device, dtype=dtype)
         model.enable_compatibility_mode(disable_warnings=True)  # once: it edits weights in place
     else:
         from transformer_lens import HookedTransformer
 
-        model = HookedTransformer.from_pretrained(MODEL_NAME[tl_major()], device=device)
+        model = HookedTransformer.from_pretrained(MODEL_NAME[tl_major()], device=device, dtype=dtype)
     model.eval()
     return model
 
