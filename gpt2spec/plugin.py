@@ -79,7 +79,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def configure_scaling(config: pytest.Config) -> None:
-    if config.getoption("benchmark_disable", False):
+    if config.getoption("benchmark_disable", False) and not config.getoption("benchmark_enable", False):
         raise pytest.UsageError("--scaling measures with pytest-benchmark: drop --benchmark-disable")
     config.stash[SCALING] = scaling.Scaling(tally=config.stash[REPORT])
     config.pluginmanager.register(config.stash[SCALING], "gpt2spec-scaling")

@@ -33,6 +33,7 @@ IMPLEMENTATIONS = {
     "tl-forward": "TransformerLens forward",
     "tl-cache": "TransformerLens run_with_cache",
 }
+MODELS = {"hf-eager": "Hugging Face (eager)", "hf-sdpa": "Hugging Face (sdpa)", "tl-forward": "TransformerLens", "tl-cache": "TransformerLens"}
 ROUNDS = 3  # timed calls a point, after one warm-up; one more untimed call measures memory
 
 # On a 2-core CPU one GPT-2 small forward runs at a few hundred tokens a second (README's table:
@@ -110,6 +111,17 @@ def _rss_bytes() -> int | None:
         return None
 
 
+def _release_free_heap() -> None:
+    """glibc keeps freed blocks for reuse, so the next call's memory would not show in the RSS: hand
+    them back first (malloc_trim(3); a no-op where there is no glibc)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 @contextmanager
 def peak_memory(device: str) -> Iterator[dict[str, int | None]]:
     """The peak memory of the block, and how much it added over what was resident before it.
@@ -126,6 +138,7 @@ def peak_memory(device: str) -> Iterator[dict[str, int | None]]:
         torch.cuda.synchronize(device)
         peak = torch.cuda.max_memory_allocated(device)
     else:
+        _release_free_heap()
         before = _rss_bytes()
         if before is None:
             yield seen
@@ -258,9 +271,9 @@ def notes(points: list[Point], peak_sources: dict[str, str]) -> list[str]:
         "+MiB: peak memory the call added over what was resident (CUDA: torch.cuda.max_memory_allocated; CPU: the process's RSS, sampled every 1 ms)",
         "TFLOP/s: forward FLOPs (Kaplan et al. 2020, Table 1, attention counted for q.k and pattern.v) / median",
     ]
-    loads = sorted({(p.device, p.dtype, p.implementation, p.load_s) for p in points if p.load_s is not None})
+    loads = {(p.device, p.dtype, MODELS[p.implementation]): p.load_s for p in points if p.load_s is not None}
     if loads:
-        lines.append("load: " + ", ".join(f"{IMPLEMENTATIONS[i]} {d} {t} {s:.1f} s" for d, t, i, s in loads))
+        lines.append("load (not in the medians): " + ", ".join(f"{m} on {d} in {t} {s:.1f} s" for (d, t, m), s in sorted(loads.items())))
     for device in sorted({p.device for p in points}):
         lines.append(f"peak of {device}: " + peak_sources.get(device, "not known (no published peak grounded for this device)"))
     return lines
