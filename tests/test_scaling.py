@@ -23,9 +23,9 @@ def test_the_cpu_grid_is_small_and_says_why():
         (d, b, s) for d in scaling.DTYPES for b in scaling.BATCHES for s in scaling.SEQS
         if scaling.skip_reason("cpu", d, "tl-forward", b, s) is None
     ]  # fmt: skip
-    assert ("float32", 1, 1024) in measured and ("float32", 8, 128) in measured
+    assert ("float32", 1, 1024) in measured and ("float32", 8, 45) in measured and ("float32", 8, 128) not in measured
     assert ("bfloat16", 1, 45) in measured and ("bfloat16", 1, 128) not in measured
-    assert all(b * s <= scaling.CPU_MAX_TOKENS for _, b, s in measured)
+    assert sum(b * s for d, b, s in measured if d == "float32") == 2325
     assert "CPU" in scaling.skip_reason("cpu", "float32", "hf-eager", 32, 1024)
     assert "run_with_cache" in scaling.skip_reason("cuda", "float32", "tl-cache", 32, 1024)
 
