@@ -177,8 +177,8 @@ def check_cache_files() -> None:
             raise SetupError(f"{snap} has no tokenizer ({whole}, or {' and '.join(pair)}) and HF_HUB_OFFLINE=1: {fix}")
 
 
-def load(device: str) -> Any:
-    """GPT-2 small on ``device``, through TransformerLens's own entry point, gradients off."""
+def load(device: str, dtype: torch.dtype = torch.float32) -> Any:
+    """GPT-2 small on ``device`` in ``dtype``, through TransformerLens's own entry point, gradients off."""
     check_supported()
     check_offline_cache()
     check_cache_files()
@@ -186,12 +186,12 @@ def load(device: str) -> Any:
     if tl_major() >= 4:
         from transformer_lens.model_bridge import TransformerBridge
 
-        model = TransformerBridge.boot_transformers(MODEL_NAME[4], device=device)
+        model = TransformerBridge.boot_transformers(MODEL_NAME[4], device=device, dtype=dtype)
         model.enable_compatibility_mode(disable_warnings=True)  # once: it edits weights in place
     else:
         from transformer_lens import HookedTransformer
 
-        model = HookedTransformer.from_pretrained(MODEL_NAME[tl_major()], device=device)
+        model = HookedTransformer.from_pretrained(MODEL_NAME[tl_major()], device=device, dtype=dtype)
     model.eval()
     return model
 

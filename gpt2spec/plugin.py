@@ -15,7 +15,7 @@ from typing import Any, Callable
 import pytest
 import torch
 
-from gpt2spec import compat, loading, page, provenance, report, timing, weights as whose
+from gpt2spec import compat, loading, page, provenance, report, scaling, timing, weights as whose
 from gpt2spec.run import DocumentRun, document_run
 from gpt2spec.snapshot import DOCUMENT, NumericSnapshotExtension
 from gpt2spec.weights import Weights, identify, source
@@ -23,6 +23,7 @@ from gpt2spec.weights import Weights, identify, source
 MODEL_FIXTURES = {"model", "run", "weights"}
 DEVICES = pytest.StashKey[list]()  # the devices this run covers
 REPORT = pytest.StashKey["report.Tally"]()  # what the summary, the page and the results are made of
+SCALING = pytest.StashKey["scaling.Scaling"]()  # the scaling benchmark's points, with --scaling
 NOT_OPENAI = pytest.StashKey[str]()  # why an `openai` claim must fail (with --require-pretrained)
 FACTS = pytest.StashKey[dict]()  # device -> the loaded model's dtype, attention, parameter names
 
@@ -60,6 +61,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="write each claim's outcome as JSON, for `python -m gpt2spec.compat` (claims x versions)",
     )
     group.addoption(
+        "--scaling",
+        action="store_true",
+        help="also run the scaling benchmark (specs/test_11_scaling.py): sequence lengths, batch sizes, dtypes; minutes",
+    )
+    group.addoption(
         "--require-pretrained",
         action="store_true",
         help="fail, instead of skip, the claims that need OpenAI's weights when the weights are not OpenAI's",
@@ -81,7 +87,32 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--spec-report draws with {' and '.join(missing)}: pip install -e '.[report]'")
     config.stash[REPORT] = report.Tally()
     config.pluginmanager.register(config.stash[REPORT], "gpt2spec-tally")
+    if config.getoption("--scaling"):
+        configure_scaling(config)
     config.pluginmanager.register(Snapshots(), "gpt2spec-snapshots")
+
+
+def configure_scaling(config: pytest.Config) -> None:
+    if config.getoption("benchmark_disable", False) and not config.getoption("benchmark_enable", False):
+        raise pytest.UsageError("--scaling measures with pytest-benchmark: drop --benchmark-disable")
+    config.stash[SCALING] = scaling.Scaling(tally=config.stash[REPORT])
+    config.pluginmanager.register(config.stash[SCALING], "gpt2spec-scaling")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The scaling benchmark is opt-in (--scaling): without it, its points are deselected."""
+    if config.getoption("--scaling"):
+        return
+    off = [item for item in items if item.get_closest_marker("scaling")]
+    if off:
+        items[:] = [item for item in items if not item.get_closest_marker("scaling")]
+        config.hook.pytest_deselected(items=off)
+
+
+@pytest.fixture(scope="session")
+def scaling_results(pytestconfig: pytest.Config) -> scaling.Scaling:
+    """Where the scaling benchmark's points go (only with --scaling)."""
+    return pytestconfig.stash[SCALING]
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -134,16 +165,20 @@ def device(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
-    """``model_on(device)``: GPT-2 small on that device, loaded the first time it is asked for."""
-    loaded: dict[str, Any] = {}
+    """``model_on(device, dtype=float32)``: GPT-2 small on that device in that dtype, loaded the first
+    time it is asked for."""
+    loaded: dict[tuple[str, torch.dtype], Any] = {}
 
-    def get(device: str) -> Any:
+    def get(device: str, dtype: torch.dtype = torch.float32) -> Any:
         skip_without(device)
-        if device not in loaded:
+        key = device, dtype
+        if key not in loaded:
+            step = "load the model" + ("" if dtype == torch.float32 else f" in {str(dtype).removeprefix('torch.')}")
             try:
-                with pytestconfig.stash[REPORT].timed(device, "load the model"):
-                    loaded[device] = loading.load(device)
-                pytestconfig.stash.setdefault(FACTS, {})[device] = provenance.model_facts(loaded[device])
+                with pytestconfig.stash[REPORT].timed(device, step):
+                    loaded[key] = loading.load(device, dtype)
+                if dtype == torch.float32:
+                    pytestconfig.stash.setdefault(FACTS, {})[device] = provenance.model_facts(loaded[key])
             except loading.SetupError as error:
                 pytest.exit(str(error), returncode=4)
             except OSError as error:  # huggingface_hub / transformers: no network, missing files
@@ -158,7 +193,7 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
                     "is the cache whole? --full-trace shows where it failed",
                     returncode=4,
                 )
-        return loaded[device]
+        return loaded[key]
 
     return get
 

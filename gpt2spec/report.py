@@ -80,8 +80,8 @@ class Tally:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         for item in session.items:
-            if not item.nodeid.startswith(SPECS):
-                continue  # the machinery's own tests are not claims
+            if not item.nodeid.startswith(SPECS) or item.get_closest_marker("scaling"):
+                continue  # the machinery's own tests, and the scaling benchmark's points, are not claims
             cell = item.get_closest_marker("cell")
             versioned = item.get_closest_marker("versioned")
             callspec = getattr(item, "callspec", None)
