@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 import pytest
 
@@ -55,6 +55,18 @@ class Record:
     code: str = ""  # what the claim evaluates and times: the body of the lambda given to ``bench``
     params: str = ""  # the parametrization without the device ("cfg.d_vocab is as printed"), or ""
     failure: str = ""  # the first lines of a failure's message (the page shows them)
+
+
+class Row(NamedTuple):
+    """A row of the CPU vs CUDA table: where the claim is (its cell, or beyond), the code it times,
+    and over how many parametrizations its median is taken."""
+
+    where: str
+    code: str
+    runs: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.where:<8} {self.code}" + (f"  ({self.runs} runs, median)" if self.runs > 1 else "")
 
 
 @dataclass(eq=False)  # a registered plugin must stay hashable
@@ -129,21 +141,17 @@ class Tally:
     def counts(self, document: bool) -> Counter:
         return Counter(self.kind(r) for r in self.records.values() if (r.cell is not None) == document and r.outcome != "not run")
 
-    def medians(self) -> dict[str, dict[str, float]]:
-        """The CPU vs CUDA table's rows: for each ``workload`` claim, in document order, a label (its
-        cell and the code it times) -> device -> median seconds. A claim parametrized by layer is one
-        row: the median of its parametrizations' medians."""
-        runs: dict[str, dict[str, list[float]]] = {}
+    def medians(self) -> dict[Row, dict[str, float]]:
+        """The CPU vs CUDA table: for each ``workload`` claim, in document order, its row -> device ->
+        median seconds. A claim parametrized by layer is one row: the median of its runs' medians."""
+        runs: dict[tuple[str, str], dict[str, list[float]]] = {}
         for r in self.records.values():
             if r.workload and r.median_s is not None:
                 where = f"In [{r.cell}]" if r.cell is not None else "beyond"
-                label = f"{where:<8} {r.code}"
-                runs.setdefault(label, {}).setdefault(r.device, []).append(r.median_s)
+                runs.setdefault((where, r.code), {}).setdefault(r.device, []).append(r.median_s)
         return {
-            label + (f"  ({len(max(by.values(), key=len))} runs, median)" if max(len(v) for v in by.values()) > 1 else ""): {
-                device: statistics.median(values) for device, values in by.items()
-            }
-            for label, by in runs.items()
+            Row(where, code, max(len(v) for v in by.values())): {device: statistics.median(v) for device, v in by.items()}
+            for (where, code), by in runs.items()
         }
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -168,28 +176,28 @@ class Tally:
                 tr.write_line(line)
 
 
-# The reference lines of specs/test_10_devices.py: the same tokens through plain Hugging Face and
-# through TransformerLens, timed in the same run.
+# The same tokens through plain Hugging Face (specs/test_10_devices.py) and through TransformerLens
+# (In [15] and In [16]), timed in the same run: the rows that say what TransformerLens costs.
 REFERENCES = {"hugging_face(run.tokens).logits": "Hugging Face", "model(run.tokens)": "forward", "model.run_with_cache(run.tokens)": "run_with_cache"}
 
 
-def device_table(medians: dict[str, dict[str, float]]) -> list[str]:
-    """``medians`` (label -> device -> seconds) as aligned text, with CUDA's speedup over the CPU and
+def device_table(medians: dict[Row, dict[str, float]]) -> list[str]:
+    """``medians`` (row -> device -> seconds) as aligned text, with CUDA's speedup over the CPU and
     what TransformerLens costs over Hugging Face on each device."""
 
     def ms(seconds: float | None) -> str:
         return "-" if seconds is None else f"{seconds * 1e3:.2f}"
 
-    width = max(len(label) for label in medians)
+    width = max(len(str(row)) for row in medians)
     lines = [f"{'claim: the work it times':<{width}}  {'CPU ms':>9}  {'CUDA ms':>9}  {'speedup':>7}"]
-    for label, by_device in medians.items():
+    for row, by_device in medians.items():
         cpu, cuda = by_device.get("cpu"), by_device.get("cuda")
         speedup = f"{cpu / cuda:.1f}x" if cpu and cuda else "-"
-        lines.append(f"{label:<{width}}  {ms(cpu):>9}  {ms(cuda):>9}  {speedup:>7}")
-    refs = {REFERENCES[label.split(maxsplit=1)[1]]: by for label, by in medians.items() if label.startswith("beyond") and label.split(maxsplit=1)[1] in REFERENCES}
+        lines.append(f"{str(row):<{width}}  {ms(cpu):>9}  {ms(cuda):>9}  {speedup:>7}")
+    refs = {REFERENCES[row.code]: by for row, by in medians.items() if row.code in REFERENCES}
     for device in ("cpu", "cuda"):
         base = refs.get("Hugging Face", {}).get(device)
         costs = [f"{name} {refs[name][device] / base:.2f}x" for name in ("forward", "run_with_cache") if base and device in refs.get(name, {})]
         if costs:
-            lines.append(f"TransformerLens over Hugging Face on {device.upper()} (same tokens, same run): " + ", ".join(costs))
+            lines.append(f"TransformerLens over Hugging Face on {device.upper()} (the document's 45 tokens, this run): " + ", ".join(costs))
     return lines
