@@ -95,6 +95,7 @@ def check_offline_cache() -> None:
 
 
 TOKENIZER = ("tokenizer.json", ("vocab.json", "merges.txt"))  # either is enough for GPT-2's tokenizer
+BIG_JSON = 1 << 16  # bytes: larger JSON files (tokenizer.json, vocab.json, ~1 MB) get a cheap check of their ends
 JSON_FILES = ("config.json", "generation_config.json", "tokenizer_config.json", "tokenizer.json", "vocab.json")
 
 
@@ -145,7 +146,10 @@ def _file_problem(path: Path, size: int, mtime_ns: int) -> str | None:
         return safetensors_problem(path)
     try:
         text = path.read_text(encoding="utf-8")
-        if path.name in JSON_FILES and not isinstance(json.loads(text), dict):
+        if path.name in JSON_FILES and size > BIG_JSON:  # the tokenizer's: its loader parses it anyway
+            if not (text.lstrip().startswith("{") and text.rstrip().endswith("}")):
+                return f"is not a whole JSON object ({size} bytes: an interrupted download?)"
+        elif path.name in JSON_FILES and not isinstance(json.loads(text), dict):
             return "is not a JSON object"
     except UnicodeDecodeError:
         return "is not UTF-8 text"

@@ -66,6 +66,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also run the scaling benchmark (specs/test_11_scaling.py): sequence lengths, batch sizes, dtypes; minutes",
     )
     group.addoption(
+        "--half-precision",
+        action="store_true",
+        help="also run the claims that hold for any weights in bfloat16 and float16 "
+        "(specs/test_12_half_precision.py; loads the model once more per dtype)",
+    )
+    group.addoption(
         "--require-pretrained",
         action="store_true",
         help="fail, instead of skip, the claims that need OpenAI's weights when the weights are not OpenAI's",
@@ -99,13 +105,17 @@ def configure_scaling(config: pytest.Config) -> None:
     config.pluginmanager.register(config.stash[SCALING], "gpt2spec-scaling")
 
 
+# Opt-in parts, marker -> the option that runs them: each costs more than the document itself
+# (the scaling grid takes minutes; half precision loads the model twice more).
+OPT_IN = {"scaling": "--scaling", "half_precision": "--half-precision"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The scaling benchmark is opt-in (--scaling): without it, its points are deselected."""
-    if config.getoption("--scaling"):
-        return
-    off = [item for item in items if item.get_closest_marker("scaling")]
+    """Without their option, the opt-in parts are deselected (pytest counts them as deselected)."""
+    skipped = {marker for marker, option in OPT_IN.items() if not config.getoption(option)}
+    off = [item for item in items if any(item.get_closest_marker(marker) for marker in skipped)]
     if off:
-        items[:] = [item for item in items if not item.get_closest_marker("scaling")]
+        items[:] = [item for item in items if item not in set(off)]
         config.hook.pytest_deselected(items=off)
 
 

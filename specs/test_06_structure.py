@@ -20,12 +20,17 @@ def shown_by_in_31(name: str) -> bool:
     return ".0." in name or "blocks" not in name
 
 
+@pytest.fixture(scope="module")
+def params(model) -> dict[str, torch.Tensor]:
+    """In [31]'s parameters by TransformerLens's names, gathered once (4.x stacks them per call)."""
+    return loading.tl_parameters(model)
+
+
 @pytest.mark.cell(31)
 @pytest.mark.parametrize("name", [pytest.param(n, id=f"{n} has the printed shape") for n in PARAMETERS])
-def test_parameter_shapes(model, name, printed, bench):
+def test_parameter_shapes(params, name, printed, bench):
     """In [31]: e.g. blocks.0.attn.W_Q torch.Size([12, 768, 64]), blocks.0.mlp.W_in torch.Size([768, 3072])."""
-    params = bench(lambda: loading.tl_parameters(model))
-    assert printed == params[name].shape
+    assert printed == bench(lambda: params[name].shape)
 
 
 @pytest.mark.cell(31)

@@ -1,7 +1,8 @@
 """Beyond the document: the claims that hold for any weights still hold in half precision.
 
 GPT-2 small loaded in bfloat16 and in float16 through TransformerLens's own loader (its ``dtype``),
-on the document's text. Tolerances come from the dtype's unit roundoff u (half the gap between 1
+on the document's text. Opt-in (``pytest --half-precision``): each dtype loads the model once more.
+Tolerances come from the dtype's unit roundoff u (half the gap between 1
 and the next number: bfloat16 keeps 8 significant bits, u = 2^-8 = 3.9e-3; float16 11, u = 2^-11 =
 4.9e-4; ``torch.finfo(dtype).eps / 2``) and how many roundings separate the two sides.
 """
@@ -33,7 +34,7 @@ def close(actual, expected, dtype: torch.dtype, units: float = 2):
     torch.testing.assert_close(actual.float(), expected.float(), rtol=u, atol=u * expected.float().abs().max().item())
 
 
-pytestmark = pytest.mark.parametrize("dtype", DTYPES, scope="module")
+pytestmark = [pytest.mark.half_precision, pytest.mark.parametrize("dtype", DTYPES, scope="module")]
 
 
 @pytest.fixture(scope="module")
