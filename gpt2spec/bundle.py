@@ -143,10 +143,9 @@ out="$(mkdir -p "${1:-results}" && cd "${1:-results}" && pwd)"
 site="${TMPDIR:-/tmp}/gpt2spec-site"
 python=${PYTHON:-python3}
 "$python" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" "$here"/wheels/*.whl || exit 1
-export PYTHONPATH="$here/repo:$site" HF_HOME="${TMPDIR:-/tmp}/gpt2spec-hf" HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
-[ -e "$HF_HOME/hub" ] || "$python" -m gpt2spec.standin "$HF_HOME" || exit 1
+export PYTHONPATH="$here/repo:$site" GPT2SPEC_CACHE="${TMPDIR:-/tmp}/gpt2spec-cache" PYTHONUNBUFFERED=1
 cd "$here/repo"
-"$python" -m pytest specs --device auto --scaling --benchmark-json "$out/benchmark.json" \
+"$python" -m pytest specs --weights standin --device auto --half-precision --scaling --benchmark-json "$out/benchmark.json" \
     --benchmark-columns=median --spec-report "$out/report.html" -p no:cacheprovider "$@" 2>&1 | tee "$out/terminal.txt"
 status=${PIPESTATUS[0]}
 echo "gpt2spec: wrote $out/terminal.txt, $out/report.html, $out/benchmark.json (pytest exit $status)"
