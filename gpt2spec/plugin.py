@@ -24,6 +24,7 @@ MODEL_FIXTURES = {"model", "run", "weights"}
 DEVICES = pytest.StashKey[list]()  # the devices this run covers
 REPORT = pytest.StashKey["report.Tally"]()  # what the summary, the page and the results are made of
 SCALING = pytest.StashKey["scaling.Scaling"]()  # the scaling benchmark's points, with --scaling
+LEFT_OUT = pytest.StashKey[dict]()  # option -> how many of its tests this run deselected
 NOT_OPENAI = pytest.StashKey[str]()  # why an `openai` claim must fail (with --require-pretrained)
 FACTS = pytest.StashKey[dict]()  # device -> the loaded model's dtype, attention, parameter names
 
@@ -117,6 +118,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if off:
         items[:] = [item for item in items if item not in set(off)]
         config.hook.pytest_deselected(items=off)
+        config.stash[LEFT_OUT] = {
+            OPT_IN[m]: sum(1 for item in off if item.get_closest_marker(m)) for m in OPT_IN if m in skipped
+        }
 
 
 @pytest.fixture(scope="session")
@@ -163,7 +167,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
-    return [f"gpt2spec: GPT-2 small from {source()}"] if whose.CHOSEN is not None else []
+    lines = [f"gpt2spec: GPT-2 small from {source()}"] if whose.CHOSEN is not None else []
+    if left_out := {option: n for option, n in config.stash.get(LEFT_OUT, {}).items() if n}:
+        lines.append("gpt2spec: opt-in, not in this run: " + ", ".join(f"{option} ({n} tests)" for option, n in left_out.items()))
+    return lines
 
 
 @pytest.fixture(scope="session")
