@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,6 +31,7 @@ def standin_home(gpt2_files: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 STANDIN_CACHE = Path(tempfile.mkdtemp(prefix="gpt2spec-cache-"))  # --weights auto|standin builds here, not in ~/.cache
+atexit.register(shutil.rmtree, STANDIN_CACHE, ignore_errors=True)  # a stand-in is 500 MB
 
 
 def run_pytest(
