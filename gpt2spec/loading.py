@@ -12,6 +12,7 @@ import functools
 import importlib.metadata
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -195,7 +196,9 @@ def load(device: str, dtype: torch.dtype = torch.float32) -> Any:
     else:
         from transformer_lens import HookedTransformer
 
-        model = HookedTransformer.from_pretrained(MODEL_NAME[tl_major()], device=device, dtype=dtype)
+        with warnings.catch_warnings():  # 3.x deprecates it for the bridge; on 2.x/3.x it is the API the document uses
+            warnings.simplefilter("ignore", DeprecationWarning)
+            model = HookedTransformer.from_pretrained(MODEL_NAME[tl_major()], device=device, dtype=dtype)
     model.eval()
     return model
 
@@ -220,8 +223,6 @@ def _utils() -> Any:
             get_corner = staticmethod(tensors.get_corner)
 
         return _U
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         from transformer_lens import utils
