@@ -1,8 +1,8 @@
 """pytest wiring: options, the session-scoped model per device, snapshots, benchmarks, report.
 
-``pyproject.toml`` loads this module with ``-p`` (before the command line is parsed). Specs ask for ``model``, ``run`` (the document's shared
-forward pass), ``printed`` (the document's printed value), ``snapshot`` (a baseline for these
-weights) and ``bench`` (device-aware benchmark).
+``pyproject.toml`` loads this module with ``-p`` (before the command line is parsed). Specs ask
+for ``model``, ``run`` (the document's shared forward pass), ``printed`` (the document's printed
+value), ``snapshot`` (a baseline for these weights) and ``bench`` (device-aware benchmark).
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     skipped = {marker for marker, option in OPT_IN.items() if not config.getoption(option)}
     off = [item for item in items if any(item.get_closest_marker(marker) for marker in skipped)]
     if off:
-        items[:] = [item for item in items if item not in set(off)]
+        items[:] = [item for item in items if not any(item.get_closest_marker(marker) for marker in skipped)]
         config.hook.pytest_deselected(items=off)
         config.stash[LEFT_OUT] = {
             OPT_IN[m]: sum(1 for item in off if item.get_closest_marker(m)) for m in OPT_IN if m in skipped
@@ -200,7 +200,7 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
                 pytest.exit(str(error), returncode=4)
             except OSError as error:  # huggingface_hub / transformers: no network, missing files
                 first = str(error).strip().splitlines()[0]
-                pytest.exit(f"could not load GPT-2 small ({first}): see README, 'Running offline'", returncode=4)
+                pytest.exit(f"could not load GPT-2 small ({first}): see README, 'Troubleshooting'", returncode=4)
             except Exception as error:  # anything else: end the run once, not once per test
                 if pytestconfig.option.fulltrace:
                     raise
