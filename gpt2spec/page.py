@@ -15,7 +15,6 @@ offline, with no server. A last script writes each figure's drawn size into ``da
 
 from __future__ import annotations
 
-import ast
 import base64
 import gzip
 import hashlib
@@ -214,24 +213,6 @@ def document_values(folder: Path, module: str) -> dict[str, str]:
         return {}
 
 
-def spec_code(path: Path) -> dict[str, str]:
-    """test function -> the expression its ``bench(lambda: ...)`` evaluates, read from the spec file:
-    the code of the claims that never reached it (skipped) too."""
-    try:
-        source = path.read_text(encoding="utf-8")
-        tree = ast.parse(source)
-    except (OSError, SyntaxError):
-        return {}
-    code = {}
-    for function in (node for node in tree.body if isinstance(node, ast.FunctionDef)):
-        for node in ast.walk(function):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "bench" and node.args:
-                if isinstance(node.args[0], ast.Lambda):
-                    code[function.name] = " ".join(ast.get_source_segment(source, node.args[0].body).split())
-                    break
-    return code
-
-
 # -- figures ---------------------------------------------------------------------------------------
 
 
@@ -415,7 +396,7 @@ def row_values(by_device: dict[str, Record], printed: dict[str, str], major: int
     return expected, observed, kinds
 
 
-def claim_html(runs: list[Record], notes: Notes, printed: dict[str, str], major: int, code: dict[str, str]) -> str:
+def claim_html(runs: list[Record], notes: Notes, printed: dict[str, str], major: int) -> str:
     """One claim: its words, the code it evaluates, and one table (a row per parametrization)."""
     first = runs[0]
     devices = list(dict.fromkeys(r.device for r in runs))  # "" for a claim that spans the devices
@@ -423,14 +404,11 @@ def claim_html(runs: list[Record], notes: Notes, printed: dict[str, str], major:
     for r in runs:
         rows.setdefault(r.params, {})[r.device] = r
     head, labels = _template([_unescaped(p) for p in rows])
-    codes = list(dict.fromkeys(r.code for r in runs if r.code))
-    if not codes and (static := code.get(first.claim.split("::")[-1].partition("[")[0])):
-        codes = [static]  # never run here: as the spec file writes it
     badge = '<span class="badge">needs OpenAI\'s weights</span>' if first.openai else ""
     out = [f'<div class="claim" id="{_anchor(first.claim.partition("[")[0])}">',
            f'<p class="words">{_words(first.words)}{badge}</p>']
-    if len(codes) == 1:
-        out.append(f'<p class="code">evaluates <code>{html.escape(codes[0])}</code></p>')
+    if first.code:  # read from the spec file: a claim that never ran here shows it too
+        out.append(f'<p class="code">evaluates <code>{html.escape(first.code)}</code></p>')
     values = [row_values(by_device, printed, major) for by_device in rows.values()]
     shows_values = any(e or o for e, o, _ in values)
     header = f"<th>{html.escape(head or 'parametrized as')}</th>" if first.params else ""
@@ -446,11 +424,7 @@ def claim_html(runs: list[Record], notes: Notes, printed: dict[str, str], major:
     narrow = "" if shows_values or first.params else " verdicts"
     out.append(f'<table class="values{narrow}"><tr>{header}</tr>')
     for by_device, label, (expected, observed, _) in zip(rows.values(), labels, values):
-        row = ""
-        if first.params:
-            code = next((r.code for r in by_device.values() if r.code), "") if len(codes) > 1 else ""
-            code = f' <code class="muted">{html.escape(code)}</code>' if code else ""
-            row += f'<td class="param">{html.escape(label)}{code}</td>'
+        row = f'<td class="param">{html.escape(label)}</td>' if first.params else ""
         if shows_values:
             row += f"<td>{expected}</td><td>{observed}</td>"
         row += "".join(f'<td class="verdict">{verdict(by_device.get(d), notes)}</td>' for d in devices)
@@ -554,7 +528,6 @@ def write(path: Path, tally: Tally, root: Path = Path(".")) -> None:
         in_module = [r for r in records if r.module == module]
         parts.append(f'<h2 id="{html.escape(Path(module).stem)}">{_words(in_module[0].section)}</h2>')
         printed = document_values(root / "snapshots" / DOCUMENT, module)
-        code = spec_code(root / module)
         figures = placed.get(module, {})
         cells = sorted({r.cell for r in in_module} | set(figures), key=_position)
         for cell in cells:
@@ -566,7 +539,7 @@ def write(path: Path, tally: Tally, root: Path = Path(".")) -> None:
                 parts.append('<h3 class="beyond">Beyond the document</h3>')
             elif claims:
                 parts.append(f'<h3 class="cell">In [{cell}]:</h3>')
-            parts.extend(claim_html(runs, notes, printed, major, code) for runs in claims.values())
+            parts.extend(claim_html(runs, notes, printed, major) for runs in claims.values())
             for drawn in figures.get(cell, []) if cell is not None else []:
                 if drawn != cell:
                     parts.append(f'<h3 class="cell">In [{drawn}]:</h3>')

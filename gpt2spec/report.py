@@ -12,6 +12,7 @@ from typing import Any, Iterator, NamedTuple
 
 import pytest
 
+from gpt2spec import timing
 from gpt2spec.snapshot import without_device
 
 SPECS = "specs/"
@@ -106,6 +107,7 @@ class Tally:
                 cell=cell.args[0] if cell else None,
                 openai=item.get_closest_marker("openai") is not None,
                 workload=item.get_closest_marker("workload") is not None,
+                code=timing.bench_code(item.path).get(getattr(item, "originalname", item.name), ""),
                 versioned={"majors": list(versioned.args[0]), "why": versioned.args[1]} if versioned else None,
                 device=str(callspec.params.get("device", "")) if callspec else "",
                 params=without_device(f"x[{callspec.id}]")[2:-1] if callspec and without_device(f"x[{callspec.id}]") != "x" else "",
@@ -128,8 +130,6 @@ class Tally:
                     record.comparisons.append(value)
                 elif key == "median_s":
                     record.median_s = value
-                elif key == "code":
-                    record.code = value
 
     def kind(self, record: Record) -> str:
         if record.outcome == "skipped" and "OpenAI" in record.reason:
