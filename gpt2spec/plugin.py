@@ -194,7 +194,7 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
             try:
                 with pytestconfig.stash[REPORT].timed(device, step):
                     loaded[key] = loading.load(device, dtype)
-                if dtype == torch.float32:
+                if dtype == torch.float32 and pytestconfig.getoption("--spec-results"):  # only the results file keeps them
                     pytestconfig.stash.setdefault(FACTS, {})[device] = provenance.model_facts(loaded[key])
             except loading.SetupError as error:
                 pytest.exit(str(error), returncode=4)

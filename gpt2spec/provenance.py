@@ -11,12 +11,11 @@ import importlib.metadata
 import platform
 from typing import Any
 
-PACKAGES = ("transformer_lens", "torch", "transformers", "numpy")
-
-
 def environment() -> dict[str, str]:
-    """The package versions, Python and the platform this process runs."""
-    found = {pkg: importlib.metadata.version(pkg) for pkg in PACKAGES}
+    """The package versions (the header's, and numpy's), Python and the platform this process runs."""
+    from gpt2spec import loading
+
+    found = {**loading.versions(), "numpy": importlib.metadata.version("numpy")}
     return {**found, "python": platform.python_version(), "platform": platform.platform()}
 
 

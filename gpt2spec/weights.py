@@ -26,6 +26,12 @@ MODES = ("auto", "hub", "standin")  # --weights
 HUB_TIMEOUT_S = 5.0
 
 
+def standin_seed() -> int | None:
+    """The seed named by the stand-in's marker in the cached snapshot; None for any other weights."""
+    marker = loading.cached_file(MARKER)
+    return json.loads(marker.read_text())["seed"] if marker else None
+
+
 @dataclass(frozen=True)
 class Weights:
     is_openai: bool
@@ -37,8 +43,7 @@ class Weights:
         """The snapshots/ folder holding this weights' baselines."""
         if self.is_openai:
             return "openai-gpt2"
-        marker = loading.cached_file(MARKER)
-        seed = json.loads(marker.read_text())["seed"] if marker else None
+        seed = standin_seed()
         return f"standin-seed{seed}" if seed is not None else "other-weights"
 
     @property
@@ -144,9 +149,7 @@ def _where() -> str:
     mode = "offline" if loading.offline() else "hub, cached"
     if where is None:
         return f"Hugging Face hub (not cached yet under {loading.hf_home()})"
-    marker = loading.cached_file(MARKER)
-    if marker is not None:
-        seed = json.loads(marker.read_text())["seed"]
+    if (seed := standin_seed()) is not None:
         return f"stand-in weights, seed {seed}, in {where.parents[4]} ({mode})"  # <home>/hub/models--*/snapshots/<rev>/
     return f"Hugging Face cache {where.parent} ({mode})"
 
