@@ -50,7 +50,7 @@ code, pre, .value { font-family: ui-monospace, SFMono-Regular, Menlo, monospace;
 .code code { background: #f3f3f3; padding: 0 .3em; border-radius: 3px; }
 table.values { border-collapse: collapse; width: 100%; font-size: .9em; } table.verdicts { width: auto; min-width: 20em; }
 table.values th { text-align: left; font-weight: 600; color: #555; border-bottom: 1px solid #ccc; padding: .2em .5em; }
-table.values td { border-bottom: 1px solid #eee; padding: .2em .5em; vertical-align: top; }
+table.values td { border-bottom: 1px solid #eee; padding: .2em .5em; vertical-align: top; overflow-wrap: anywhere; }
 td.param { white-space: nowrap; } td.verdict { white-space: nowrap; width: 7em; }
 .value { white-space: pre-wrap; overflow-wrap: break-word; max-height: 7.5em; overflow: auto; display: block; }
 .passed { color: #186a1c; font-weight: 600; } .failed { color: #b00020; font-weight: 600; }
