@@ -1,0 +1,43 @@
+"""A claim's outcome as a short code, and the words each code is shown with.
+
+The results files store codes, never display sentences, so that rewording a summary line does not
+make every claim look "changed" to the radar. ``FORMAT`` is the results file's format version;
+``code()`` also reads the sentences that format 1 files (before codes) stored.
+"""
+
+from __future__ import annotations
+
+FORMAT = 2
+
+PASSED = "passed"  # the claim held
+FAILED = "failed"
+ERROR = "error"
+NO_BASELINE = "no-baseline"  # a baseline claim on weights nobody has recorded: nothing was checked
+SKIP_OPENAI = "skip-openai"  # needs OpenAI's GPT-2 weights
+SKIP_CUDA = "skip-cuda"  # no CUDA device here
+SKIPPED = "skipped"  # any other skip
+NOT_RUN = "not-run"
+
+LABELS = {
+    PASSED: "verified",
+    FAILED: "failed",
+    ERROR: "error",
+    NO_BASELINE: "no baseline yet (recorded now with --snapshot-update)",
+    SKIP_OPENAI: "skipped (need OpenAI's weights)",
+    SKIP_CUDA: "skipped (no CUDA)",
+    SKIPPED: "skipped",
+    NOT_RUN: "not run",
+}
+ORDER = list(LABELS)  # how summaries list the counts: what held first
+
+_LEGACY = {label: c for c, label in LABELS.items()} | {"passed": PASSED, "not run": NOT_RUN}
+
+
+def code(stored: str) -> str:
+    """The code for what a results file stored: a code (format 2) or a display sentence (format 1)."""
+    return stored if stored in LABELS else _LEGACY.get(stored, stored)
+
+
+def label(outcome: str) -> str:
+    """The words a person sees for an outcome code."""
+    return LABELS.get(code(outcome), outcome)
