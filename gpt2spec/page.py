@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from gpt2spec import loading
+from gpt2spec import loading, outcomes
 from gpt2spec.report import Record, Tally, device_table
 from gpt2spec.run import next_token_log_probs
 from gpt2spec.snapshot import DOCUMENT, NUMBER, tolerance, within, without_device
@@ -468,9 +468,9 @@ def summary_html(tally: Tally, records: list[Record], notes: Notes) -> str:
     for document, title in ((True, "the document's claims"), (False, "beyond the document")):
         counts = tally.counts(document)
         if counts:
-            order = sorted(counts, key=lambda k: (k != "verified", k))
+            order = sorted(counts, key=outcomes.ORDER.index)
             said = ", ".join(
-                f'<span class="{"failed" if k in ("failed", "error") else ""}">{counts[k]} {html.escape(k)}</span>' for k in order
+                f'<span class="{"failed" if k in ("failed", "error") else ""}">{counts[k]} {html.escape(outcomes.label(k))}</span>' for k in order
             )
             rows.append((title, said + ' <span class="muted">(runs: a claim counts once per device)</span>'))
     total = time.perf_counter() - tally.started

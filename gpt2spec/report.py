@@ -12,11 +12,11 @@ from typing import Any, Iterator, NamedTuple
 
 import pytest
 
-from gpt2spec import timing
+from gpt2spec import outcomes, timing
 from gpt2spec.snapshot import without_device
 
 SPECS = "specs/"
-OPENAI_SKIP = "skipped (need OpenAI's weights)"
+OPENAI_SKIP = outcomes.SKIP_OPENAI  # what Tally.kind gives a claim skipped for want of OpenAI's weights
 
 
 def claim_id(item: pytest.Item) -> str:
@@ -56,6 +56,7 @@ class Record:
     code: str = ""  # what the claim evaluates and times: the body of the lambda given to ``bench``
     params: str = ""  # the parametrization without the device ("cfg.d_vocab is as printed"), or ""
     failure: str = ""  # the first lines of a failure's message (the page shows them)
+    decided: str = ""  # an outcome code decided where it happened (a coded skip, a missing baseline)
 
 
 class Row(NamedTuple):
@@ -113,6 +114,14 @@ class Tally:
                 params=without_device(f"x[{callspec.id}]")[2:-1] if callspec and without_device(f"x[{callspec.id}]") != "x" else "",
             )
 
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        """A skip raised with outcomes.skip says its code (a session fixture's skip reaches every test)."""
+        yield
+        code = getattr(call.excinfo.value, "code", None) if call.excinfo is not None else None
+        if isinstance(code, str) and item.nodeid in self.records:
+            self.records[item.nodeid].decided = code
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         record = self.records.get(report.nodeid)
         if record is None:
@@ -130,13 +139,17 @@ class Tally:
                     record.comparisons.append(value)
                 elif key == "median_s":
                     record.median_s = value
+                elif key == "outcome":  # outcomes.NO_BASELINE, from the snapshot fixture
+                    record.decided = value
 
     def kind(self, record: Record) -> str:
-        if record.outcome == "skipped" and "OpenAI" in record.reason:
-            return OPENAI_SKIP
-        if record.outcome == "skipped" and "CUDA" in record.reason:
-            return "skipped (no CUDA)"
-        return {"passed": "verified"}.get(record.outcome, record.outcome)
+        """The claim's outcome code (outcomes.py): a pass that compared with no recorded baseline is
+        NO_BASELINE, never PASSED; a skip is what the code that skipped said it was."""
+        if record.outcome == "passed":
+            return outcomes.NO_BASELINE if record.decided == outcomes.NO_BASELINE else outcomes.PASSED
+        if record.outcome == "skipped":
+            return record.decided if record.decided in (outcomes.SKIP_OPENAI, outcomes.SKIP_CUDA) else outcomes.SKIPPED
+        return {"failed": outcomes.FAILED, "not run": outcomes.NOT_RUN}.get(record.outcome, outcomes.code(record.outcome))
 
     def counts(self, document: bool) -> Counter:
         return Counter(self.kind(r) for r in self.records.values() if (r.cell is not None) == document and r.outcome != "not run")
@@ -164,8 +177,8 @@ class Tally:
         for document, title in ((True, "document claims"), (False, "beyond the document")):
             counts = self.counts(document)
             if counts:
-                order = sorted(counts, key=lambda k: k != "verified")
-                tr.write_line(f"{title}: " + ", ".join(f"{counts[k]} {k}" for k in order))
+                order = sorted(counts, key=outcomes.ORDER.index)
+                tr.write_line(f"{title}: " + ", ".join(f"{counts[k]} {outcomes.label(k)}" for k in order))
         total = time.perf_counter() - self.started
         steps = ", ".join(f"{step} on {device} {s:.2f} s" for (device, step), s in self.seconds.items())
         tr.write_line(f"time: the whole run {total:.1f} s; of it {steps}" if steps else f"time: {total:.1f} s")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from gpt2spec import standin
+from gpt2spec import faults, standin
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -28,6 +28,12 @@ def standin_home(gpt2_files: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     home = tmp_path_factory.mktemp("hf_standin")
     standin.build(home, gpt2_files)
     return home
+
+
+@pytest.fixture(scope="session")
+def fault_models() -> faults.Models:
+    """GPT-2 small (the stand-in) per device and dtype, loaded once for every in-process run of the specs."""
+    return faults.Models()
 
 
 STANDIN_CACHE = Path(tempfile.mkdtemp(prefix="gpt2spec-cache-"))  # --weights auto|standin builds here, not in ~/.cache
@@ -47,6 +53,3 @@ def run_pytest(
         cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
     )
 
-
-def failed_ids(result: subprocess.CompletedProcess) -> set[str]:
-    return {line.split(" ", 1)[1].split(" - ")[0] for line in result.stdout.splitlines() if line.startswith("FAILED ")}
