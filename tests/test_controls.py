@@ -27,7 +27,7 @@ from .conftest import ROOT
 
 
 @pytest.fixture(scope="module")
-def model(fault_models: faults.Models):
+def gpt2(fault_models: faults.Models):
     """The stand-in in float32, loaded as a run of the suite loads it (one small in-process run)."""
     faults.run_specs(fault_models, None, "specs/test_01_config.py", "-k", "d_model")
     return fault_models.loaded["cpu", torch.float32]
@@ -70,36 +70,36 @@ def copying(model, tokens: Tensor, strength: float = 30.0) -> tuple[str, object]
     return "ln_final.hook_normalized", lambda x, hook: x + push.to(x.dtype)
 
 
-def test_the_published_induction_heads_control(model):
+def test_the_published_induction_heads_control(gpt2):
     """specs/test_09: heads 5.1, 5.5, 6.9, 7.2, 7.10 score above 0.4: with an induction pattern written into
     them, the check passes for each; without it, for none (random weights)."""
-    tokens = induction.repeated_random_tokens(model)
-    with model.hooks(fwd_hooks=induction_heads(tokens, induction.INDUCTION_HEADS)):
-        scores, _ = induction.induction_scores(model, tokens)
+    tokens = induction.repeated_random_tokens(gpt2)
+    with gpt2.hooks(fwd_hooks=induction_heads(tokens, induction.INDUCTION_HEADS)):
+        scores, _ = induction.induction_scores(gpt2, tokens)
     assert all(induction.is_induction_head(scores, head) for head in induction.INDUCTION_HEADS), scores
-    plain, _ = induction.induction_scores(model, tokens)
+    plain, _ = induction.induction_scores(gpt2, tokens)
     assert not any(induction.is_induction_head(plain, head) for head in induction.INDUCTION_HEADS), plain
 
 
 @pytest.mark.parametrize("head", [5, 1])
-def test_layer_5_does_induction_on_the_example_control(model, head):
+def test_layer_5_does_induction_on_the_example_control(gpt2, head):
     """specs/test_09: layer 5's head looks back to the induction targets on the document's example:
     passes with an induction pattern in that head, fails without."""
-    run = document_run(model)
-    with model.hooks(fwd_hooks=induction_heads(run.tokens, [(5, head)])):
-        injected = document_run(model)
+    run = document_run(gpt2)
+    with gpt2.hooks(fwd_hooks=induction_heads(run.tokens, [(5, head)])):
+        injected = document_run(gpt2)
     assert induction.does_induction(induction.looks_back(injected.cache, injected.tokens[0], head))
     assert not induction.does_induction(induction.looks_back(run.cache, run.tokens[0], head))
 
 
-def test_the_second_repeat_is_predicted_control(model):
+def test_the_second_repeat_is_predicted_control(gpt2):
     """specs/test_09: the loss on the second r falls under half the first's: with the induction target
     copied into the logits, it does; without, it does not (random weights predict nothing)."""
-    tokens = induction.repeated_random_tokens(model)
-    with model.hooks(fwd_hooks=[copying(model, tokens)]):
-        _, loss = induction.induction_scores(model, tokens)
+    tokens = induction.repeated_random_tokens(gpt2)
+    with gpt2.hooks(fwd_hooks=[copying(gpt2, tokens)]):
+        _, loss = induction.induction_scores(gpt2, tokens)
     assert induction.second_repeat_predicted(induction.half_losses(loss)), induction.half_losses(loss)
-    _, plain = induction.induction_scores(model, tokens)
+    _, plain = induction.induction_scores(gpt2, tokens)
     assert not induction.second_repeat_predicted(induction.half_losses(plain)), induction.half_losses(plain)
 
 

@@ -37,10 +37,10 @@ def cell_of() -> dict[tuple[str, str], int]:
     return found
 
 
-def entries():
+def entries(folder=DOCUMENT):
     """(file, entry name, its claim's cell, entry text) for every entry of snapshots/document/."""
     cells = cell_of()
-    for path in sorted(DOCUMENT.glob("*.ambr")):
+    for path in sorted(folder.glob("*.ambr")):
         name, lines = None, []
         for line in [*path.read_text().splitlines(), "# ---"]:
             if line.startswith("# name: "):
@@ -78,3 +78,21 @@ def test_a_number_from_another_cell_is_refused(cells):
     document, would take it), and a number its cell does print is found."""
     assert "50257" not in cells[14] and "50257" in cells[13]
     assert "0.0517" in cells[14]
+
+
+OPENAI = ROOT / "snapshots" / "openai-gpt2"
+
+
+def test_openai_baselines_are_derived_from_the_document():
+    """snapshots/openai-gpt2/ holds only what the document's printed values give: In [30]'s log-probabilities
+    as printed, and the log of In [29]'s probability corner at the 4 decimals its 5 printed digits carry."""
+    import math
+
+    from tests.test_controls import as_value, entry
+
+    derived = {n: as_value(t) for f, n, _, t in entries(OPENAI)}
+    assert derived.keys() == {"test_log_probabilities_of_the_actual_next_tokens", "test_log_probabilities_of_the_first_tokens"}
+    printed = as_value(entry("test_05_output.py", "test_the_next_token_log_probabilities_are_as_printed"))
+    assert derived["test_log_probabilities_of_the_actual_next_tokens"] == printed
+    corner = as_value(entry("test_05_output.py", "test_the_probability_corner_is_as_printed"))
+    assert derived["test_log_probabilities_of_the_first_tokens"] == [[round(math.log(p), 4) for p in row] for row in corner]

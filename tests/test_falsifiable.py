@@ -10,6 +10,8 @@ for it here, which must fail (the whole table of which claims catch which fault 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from gpt2spec import faults, outcomes
@@ -132,3 +134,17 @@ def test_the_table_names_each_fault_and_fails_on_an_uncaught_one():
     assert "no-bos" in lines[1] and "In [5] 1" in lines[1]
     assert "CAUGHT BY NO CLAIM" in lines[2]
     assert faults.problems([unbroken, caught, missed]) == ["extra-token is caught by no claim"]
+
+
+def test_an_unrecorded_baseline_is_counted_no_baseline_yet(models, tmp_path):
+    """On weights taken for OpenAI's, a baseline nobody has recorded checks nothing: the summary and the
+    results file say "no baseline yet", never verified, and --require-pretrained fails it. A baseline the
+    document gives (the log of In [29]'s corner) is a real comparison: the stand-in fails it."""
+    forged = faults.FAULTS["forged-fingerprint"]
+    claim = "specs/test_07_mlp.py::test_w_in_recomputes_the_mlp_input[cpu-layer 0]"
+    run = faults.run_specs(models, forged, claim, f"--spec-results={tmp_path / 'results.json'}")
+    assert re.search(r"^document claims: 1 no baseline yet \(recorded now with --snapshot-update\)$", run.output, re.M), run.output[-2000:]
+    assert '"outcome": "no-baseline"' in (tmp_path / "results.json").read_text()
+    assert faults.run_specs(models, forged, claim, "--require-pretrained").failed() == {claim}
+    derived = "specs/test_05_output.py::test_log_probabilities_of_the_first_tokens[cpu]"
+    assert faults.run_specs(models, forged, derived).failed() == {derived}
