@@ -28,7 +28,8 @@ from typing import Any, Callable, Iterable
 from gpt2spec import loading
 from gpt2spec.report import Record, Tally, device_table
 from gpt2spec.run import next_token_log_probs
-from gpt2spec.snapshot import DOCUMENT, NUMBER, tolerance, within, without_device
+from gpt2spec.compare import NUMBER, tolerance, within
+from gpt2spec.snapshot import DOCUMENT, without_device
 
 # The document's cells in the order it shows them (execution counts are not in order: In [29]
 # comes before In [21], and In [28] after In [30]).
