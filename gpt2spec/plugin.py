@@ -34,6 +34,10 @@ def skip_without(device: str) -> None:
         pytest.skip("CUDA is not available on this machine (the CPU run covers the claim)")
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(page.sections)  # what other plugins add to the page
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gpt2spec", "GPT-2 small specification")
     group.addoption(
@@ -102,7 +106,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def configure_scaling(config: pytest.Config) -> None:
     if config.getoption("benchmark_disable", False) and not config.getoption("benchmark_enable", False):
         raise pytest.UsageError("--scaling measures with pytest-benchmark: drop --benchmark-disable")
-    config.stash[SCALING] = scaling.Scaling(tally=config.stash[REPORT])
+    config.stash[SCALING] = scaling.Scaling()
     config.pluginmanager.register(config.stash[SCALING], "gpt2spec-scaling")
 
 
@@ -320,7 +324,8 @@ def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: di
 def pytest_sessionfinish(session: pytest.Session) -> None:
     path = session.config.getoption("--spec-report")
     if path and REPORT in session.config.stash:
-        page.write(path, session.config.stash[REPORT], root=Path(session.config.rootpath))
+        extra = page.sections.gathered(session.config)  # asked now: every plugin has all it will show
+        page.write(path, session.config.stash[REPORT], root=Path(session.config.rootpath), sections=extra)
     results = session.config.getoption("--spec-results")
     if results and REPORT in session.config.stash:
         results.parent.mkdir(parents=True, exist_ok=True)
