@@ -12,7 +12,7 @@ from fancy_einsum import einsum
 from jaxtyping import Bool, Float
 from torch import Tensor
 
-from gpt2spec import loading, snapshot as numeric
+from gpt2spec import compare as numeric, loading
 
 
 def close(actual: Tensor, expected: Tensor) -> None:

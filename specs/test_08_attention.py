@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from gpt2spec import loading, snapshot as numeric
+from gpt2spec import compare as numeric, loading
 from specs.shared import future, pattern_from_q_k
 
 LAYERS = [pytest.param(i, id=f"layer {i}") for i in range(12)]
