@@ -360,10 +360,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gpt2spec.faults", description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", metavar="FAULT", help=f"faults to run (default all: {', '.join(FAULTS)})")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every claim that caught each fault")
-    options = parser.parse_args(argv)
+    parser.epilog = "Arguments after -- go to pytest (a selection of specs, say: -- specs/test_07_mlp.py)."
+    argv = sys.argv[1:] if argv is None else argv
+    ours, pytest_args = (argv[: argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
+    options = parser.parse_args(ours)
     if unknown := [n for n in options.names if n not in FAULTS]:
         parser.error(f"no fault named {', '.join(unknown)}: choose from {', '.join(FAULTS)}")
-    runs = run_all(None, options.names or None)
+    runs = run_all(None, options.names or None, *pytest_args)
     print(f"{'fault':<30} the claims that caught it (failed where the unbroken model passed), by cell")
     for line in table(runs):
         print(line)

@@ -19,7 +19,7 @@ import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
-from gpt2spec import compare, faults, snapshot as numeric
+from gpt2spec import compare as values, faults, snapshot as numeric
 from gpt2spec.run import document_run
 from specs import test_09_induction as induction
 
@@ -139,11 +139,11 @@ def compare(value: object, printed: str) -> bool:
 def moved(text: str, index: int, by_units: float) -> str:
     """``text`` with its ``index``-th number moved by its tolerance plus ``by_units`` printed units (or,
     for ``by_units`` < 0, by that many units alone, inside the tolerance)."""
-    match = list(compare.NUMBER.finditer(text))[index]
+    match = list(values.NUMBER.finditer(text))[index]
     printed = match.group()
     mantissa, _, exponent = printed.lower().partition("e")
     unit = 10.0 ** -len(mantissa.partition(".")[2]) * 10.0 ** int(exponent or 0) if "." in mantissa or exponent else 1
-    shift = abs(by_units) * unit if by_units < 0 else compare.tolerance(printed) + by_units * unit
+    shift = abs(by_units) * unit if by_units < 0 else values.tolerance(printed) + by_units * unit
     value = float(printed) + shift
     new = str(int(value)) if unit == 1 and not exponent and "." not in mantissa else repr(value)
     return text[: match.start()] + new + text[match.end():]
@@ -160,11 +160,11 @@ def test_every_printed_value_claim_is_controlled():
 def test_the_printed_comparison_passes_on_the_document_and_fails_a_unit_beyond(spec_file, name):
     printed = entry(spec_file, name)
     assert compare(as_value(printed), printed), "the document's own numbers must pass"
-    count = len(compare.NUMBER.findall(printed))
+    count = len(values.NUMBER.findall(printed))
     for index in range(count):
         assert not compare(as_value(moved(printed, index, 1)), printed), f"number {index} one unit beyond its tolerance passed"
         within = moved(printed, index, -0.4)
-        if within != printed and "." in compare.NUMBER.findall(printed)[index]:
+        if within != printed and "." in values.NUMBER.findall(printed)[index]:
             assert compare(as_value(within), printed), f"number {index} moved 0.4 printed units failed"
     texts = [t for line in printed.splitlines() for t in re.findall(r"'((?:[^'\\]|\\.)*)'(?!:)", line)]
     for text in texts:
