@@ -7,6 +7,7 @@ value), ``snapshot`` (a baseline for these weights) and ``bench`` (device-aware 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -18,7 +19,7 @@ import torch
 from gpt2spec import compat, loading, page, provenance, report, scaling, timing, weights as whose
 from gpt2spec.run import DocumentRun, document_run
 from gpt2spec.snapshot import DOCUMENT, NumericSnapshotExtension
-from gpt2spec.weights import Weights, identify, source
+from gpt2spec.weights import Choice, Weights, identify
 
 MODEL_FIXTURES = {"model", "run", "weights"}
 DEVICES = pytest.StashKey[list]()  # the devices this run covers
@@ -27,6 +28,8 @@ SCALING = pytest.StashKey["scaling.Scaling"]()  # the scaling benchmark's points
 LEFT_OUT = pytest.StashKey[dict]()  # option -> how many of its tests this run deselected
 NOT_OPENAI = pytest.StashKey[str]()  # why an `openai` claim must fail (with --require-pretrained)
 FACTS = pytest.StashKey[dict]()  # device -> the loaded model's dtype, attention, parameter names
+CHOICE = pytest.StashKey[Choice]()  # whose weights and which cache (--weights), settled once
+IN_EFFECT = pytest.StashKey[contextlib.ExitStack]()  # Hugging Face pointed at that cache until the run ends
 
 
 def skip_without(device: str) -> None:
@@ -159,7 +162,10 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if not needs_model(session):
         return
     try:
-        whose.choose(session.config.getoption("--weights"), say=lambda line: print(line, file=sys.stderr))
+        choice = whose.choose(session.config.getoption("--weights"), say=lambda line: print(line, file=sys.stderr))
+        session.config.stash[CHOICE] = choice
+        session.config.stash[IN_EFFECT] = stack = contextlib.ExitStack()
+        stack.enter_context(choice.in_effect())
         loading.check_offline_cache()
         loading.check_cache_files()
     except loading.SetupError as error:
@@ -167,7 +173,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
-    lines = [f"gpt2spec: GPT-2 small from {source()}"] if whose.CHOSEN is not None else []
+    lines = [f"gpt2spec: GPT-2 small from {config.stash[CHOICE].describe()}"] if CHOICE in config.stash else []
     if left_out := {option: n for option, n in config.stash.get(LEFT_OUT, {}).items() if n}:
         lines.append("gpt2spec: opt-in, not in this run: " + ", ".join(f"{option} ({n} tests)" for option, n in left_out.items()))
     return lines
@@ -192,14 +198,16 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
         if key not in loaded:
             step = "load the model" + ("" if dtype == torch.float32 else f" in {str(dtype).removeprefix('torch.')}")
             try:
-                with pytestconfig.stash[REPORT].timed(device, step):
+                with pytestconfig.stash[REPORT].timed(device, step), downloading(pytestconfig):
                     loaded[key] = loading.load(device, dtype)
                 if dtype == torch.float32 and pytestconfig.getoption("--spec-results"):  # only the results file keeps them
                     pytestconfig.stash.setdefault(FACTS, {})[device] = provenance.model_facts(loaded[key])
             except loading.SetupError as error:
                 pytest.exit(str(error), returncode=4)
             except OSError as error:  # huggingface_hub / transformers: no network, missing files
-                first = str(error).strip().splitlines()[0]
+                first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+                if (endpoint := pytestconfig.stash[CHOICE].endpoint) is not None:
+                    pytest.exit(whose.download_failed(endpoint, first), returncode=4)
                 pytest.exit(f"could not load GPT-2 small ({first}): see README, 'Troubleshooting'", returncode=4)
             except Exception as error:  # anything else: end the run once, not once per test
                 if pytestconfig.option.fulltrace:
@@ -215,6 +223,19 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
     return get
 
 
+def downloading(config: pytest.Config) -> contextlib.AbstractContextManager:
+    """While GPT-2 small downloads, its progress bars reach the terminal (pytest captures the rest)."""
+    if config.stash[CHOICE].endpoint is None or loading.cache_lacks() is None:
+        return contextlib.nullcontext()
+    return config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled()
+
+
+@pytest.fixture(scope="session")
+def weights_choice(pytestconfig: pytest.Config) -> Choice:
+    """Whose weights and which cache this run settled on (``--weights``)."""
+    return pytestconfig.stash[CHOICE]
+
+
 @pytest.fixture(scope="session")
 def model(device: str, model_on: Callable[[str], Any]) -> Any:
     """GPT-2 small, loaded once per device through TransformerLens's own entry point."""
@@ -222,8 +243,8 @@ def model(device: str, model_on: Callable[[str], Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
-def weights(model: Any, device: str, pytestconfig: pytest.Config) -> Weights:
-    found = identify(model)
+def weights(model: Any, device: str, weights_choice: Choice, pytestconfig: pytest.Config) -> Weights:
+    found = identify(model, weights_choice)
     pytestconfig.stash[REPORT].weights[device] = found
     return found
 
@@ -315,6 +336,11 @@ def bench(benchmark: Any, device: str, request: pytest.FixtureRequest) -> Callab
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
     machine_info.update(timing.machine_info())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if IN_EFFECT in config.stash:
+        config.stash[IN_EFFECT].close()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
