@@ -205,9 +205,9 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
             except loading.SetupError as error:
                 pytest.exit(str(error), returncode=4)
             except OSError as error:  # huggingface_hub / transformers: no network, missing files
-                first = (str(error).strip().splitlines() or [type(error).__name__])[0]
                 if (endpoint := pytestconfig.stash[CHOICE].endpoint) is not None:
-                    pytest.exit(whose.download_failed(endpoint, first), returncode=4)
+                    pytest.exit(whose.download_failed(endpoint, error), returncode=4)
+                first = str(error).strip().splitlines()[0]
                 pytest.exit(f"could not load GPT-2 small ({first}): see README, 'Troubleshooting'", returncode=4)
             except Exception as error:  # anything else: end the run once, not once per test
                 if pytestconfig.option.fulltrace:

@@ -211,9 +211,18 @@ def identify(model: Any, choice: Choice) -> Weights:
     return Weights(is_openai=matches, deviation=deviation, source=choice.describe())
 
 
-def download_failed(endpoint: str, first_line: str) -> str:
-    """The one line for a download that broke off (the hub's 5xx, a missing file, a cut connection)."""
+def download_failed(endpoint: str, error: BaseException) -> str:
+    """The one line for a download that broke off: the hub's 5xx (named by the file it was answered
+    for, which transformers' message hides), else transformers' own first line (a missing file)."""
+    what = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    cause: BaseException | None = error
+    while cause is not None:
+        response = getattr(cause, "response", None)
+        if response is not None and response.status_code >= 500:
+            what = f"{str(response.url).rsplit('/', 1)[-1]}: answered {response.status_code} {response.reason_phrase}"
+            break
+        cause = cause.__cause__ or cause.__context__
     return (
-        f"could not download GPT-2 small from {endpoint} ({first_line}); nothing half-downloaded is taken "
-        "for whole: run again to resume, or run on the stand-in with --weights standin"
+        f"could not download GPT-2 small from {endpoint} ({what}); nothing half-downloaded is taken for whole: "
+        "run again when the hub answers (a cut download resumes), or run on the stand-in with --weights standin"
     )

@@ -53,7 +53,7 @@ def sha256(path: Path) -> str:
 class Faults:
     """What the hub does wrong; tests set these while it runs."""
 
-    status: dict[str, int] = field(default_factory=dict)  # file name, or "*" for every request -> status answered
+    status: dict[str, int] = field(default_factory=dict)  # "NAME", "GET NAME" (downloads only) or "*" -> the status answered
     cut_after: dict[str, int] = field(default_factory=dict)  # file name -> close the connection after these bytes (once)
     pause_s: float = 0.0  # a slow hub: this pause before each header line and each 64 KiB of a body
     silent: bool = False  # accept connections, read the request, never answer
@@ -114,7 +114,7 @@ class Handler(BaseHTTPRequestHandler):
         path = unquote(urlsplit(self.path).path)
         hub.record(f"{self.command} {path}" + (f" {self.headers['Range']}" if self.headers["Range"] else ""))
         name = path.rsplit("/", 1)[-1]
-        status = faults.status.get(name) or faults.status.get("*")
+        status = faults.status.get(f"{self.command} {name}") or faults.status.get(name) or faults.status.get("*")
         if status:
             self.send(status, b"", {"X-Error-Message": "a fault the test asked for"}, body)
         elif m := re.fullmatch(r"/(.+)/resolve/([^/]+)/(.+)", path):

@@ -104,8 +104,8 @@ def test_hub_downloads_and_resumes_a_cut_connection(hub, tmp_path):
     "mode, status, says",
     [
         ("hub", {"*": 503}, "ERROR: --weights hub: {endpoint} answered 503 Service Unavailable; connect to the hub"),
-        ("hub", {"model.safetensors": 503}, "could not download GPT-2 small from {endpoint} ("),
-        ("auto", {"model.safetensors": 404}, "could not download GPT-2 small from {endpoint} ("),
+        ("hub", {"GET model.safetensors": 503}, "could not download GPT-2 small from {endpoint} (model.safetensors: answered 503 Service Unavailable); "),
+        ("auto", {"model.safetensors": 404}, "could not download GPT-2 small from {endpoint} (gpt2 does not appear to have a file named"),
     ],
     ids=["the hub answers 503", "model.safetensors answers 503", "model.safetensors is missing"],
 )
