@@ -57,6 +57,7 @@ class Faults:
     cut_after: dict[str, int] = field(default_factory=dict)  # file name -> close the connection after these bytes (once)
     pause_s: float = 0.0  # a slow hub: this pause before each header line and each 64 KiB of a body
     silent: bool = False  # accept connections, read the request, never answer
+    not_a_hub: bool = False  # answer files without the hub's X-Repo-Commit (a proxy's or a portal's page)
 
 
 class Hub(ThreadingHTTPServer):
@@ -138,7 +139,7 @@ class Handler(BaseHTTPRequestHandler):
     def resolve(self, repo: str, revision: str, name: str, body: bool) -> None:
         if self.unknown(repo, revision, body):
             return
-        commit = {"X-Repo-Commit": self.server.commit}
+        commit = {} if self.server.faults.not_a_hub else {"X-Repo-Commit": self.server.commit}
         path = self.server.files().get(name)
         if path is None:
             self.send(404, b"Entry not found", {**commit, "X-Error-Code": "EntryNotFound"}, body)

@@ -8,11 +8,14 @@ so the fingerprint's verdict is shown).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import re
+import struct
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -48,6 +51,7 @@ def run(hub: Hub, tmp_path: Path, *args: str, terminal: bool = False) -> tuple[i
         done = subprocess.run(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
         return done.returncode, done.stdout + done.stderr
     leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))  # tqdm draws nothing 0 columns wide
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
     os.close(follower)
     chunks = []
@@ -70,18 +74,21 @@ def downloaded(tmp_path: Path, name: str = "model.safetensors") -> Path | None:
 
 def test_auto_downloads_once_then_asks_the_hub_nothing(hub, tmp_path):
     """--weights auto with an empty cache downloads GPT-2 small through huggingface_hub (its progress
-    on the terminal), loads it, says where from in the header, the summary and the page, and the
-    fingerprint says whose; the next run loads from the cache and asks the hub nothing."""
+    on the terminal), resuming where the connection was cut 100 MB into model.safetensors, loads the
+    whole file, says where from in the header, the summary and the page, and the fingerprint says
+    whose; the next run loads from the cache and asks the hub nothing."""
+    hub.faults.cut_after["model.safetensors"] = 100_000_000
     page = tmp_path / "page.html"
     code, out = run(hub, tmp_path, *CLAIMS, "--spec-report", str(page), terminal=True)
     assert code == 0, out[-3000:]
     assert re.search(rf"^gpt2spec: GPT-2 small from the Hugging Face cache at .*, downloaded from {hub.endpoint} when the model first loads", out, re.M), out
-    assert re.search(r"model\.safetensors: +100%", out), out  # huggingface_hub's own progress bar
-    summary = f"weights on cpu: NOT OpenAI's GPT-2 small (fingerprint In [14] is off by"
+    assert re.search(r"model\.safetensors: +100%", out) and "Trying to resume download..." in out, out  # huggingface_hub's own
+    resumed = [line for line in hub.answered if re.fullmatch(r"GET /gpt2/resolve/\w+/model\.safetensors bytes=\d+-", line)]
+    assert len(resumed) == 1 and int(resumed[0].split("=")[1][:-1]) <= 100_000_000, hub.answered
+    assert sha256(downloaded(tmp_path)) == sha256(hub.folder / "model.safetensors")  # what loaded is whole
+    summary = "weights on cpu: NOT OpenAI's GPT-2 small (fingerprint In [14] is off by"
     assert summary in out and f"downloaded from {hub.endpoint} in this run" in out, out
     assert f"downloaded from {hub.endpoint} in this run" in page.read_text()
-    served = hub.folder / "model.safetensors"
-    assert sha256(downloaded(tmp_path)) == sha256(served)
     asked = len(hub.answered)
     code, out = run(hub, tmp_path, *CLAIMS)
     assert code == 0, out[-3000:]
@@ -89,15 +96,14 @@ def test_auto_downloads_once_then_asks_the_hub_nothing(hub, tmp_path):
     assert len(hub.answered) == asked, hub.answered[asked:]
 
 
-def test_hub_downloads_and_resumes_a_cut_connection(hub, tmp_path):
-    """--weights hub: the same download; the connection cut 100 MB into model.safetensors, huggingface_hub
-    resumes it with a Range request, and the file loaded is whole, byte for byte."""
-    hub.faults.cut_after["model.safetensors"] = 100_000_000
-    code, out = run(hub, tmp_path, *CLAIMS, "--weights", "hub")
-    assert code == 0, out[-3000:]
-    assert f"downloaded from {hub.endpoint} in this run" in out and "stand-in" not in out, out
-    assert any(line.startswith("GET /gpt2/resolve/") and line.endswith("model.safetensors bytes=100000000-") for line in hub.answered), hub.answered
-    assert sha256(downloaded(tmp_path)) == sha256(hub.folder / "model.safetensors")
+def test_hub_takes_the_same_download(hub, tmp_path, monkeypatch):
+    """--weights hub settles on the same download as auto (what follows does not depend on the
+    mode; the failing cases below run it to the end and see it never fall back)."""
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))  # empty
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    auto, hub_only = (weights.choose(mode, endpoint=hub.endpoint) for mode in ("auto", "hub"))
+    assert hub_only == weights.Choice("hub", "--weights hub: not in the cache, and the hub answered", offline=False, endpoint=hub.endpoint)
+    assert (auto.home, auto.offline, auto.endpoint) == (hub_only.home, hub_only.offline, hub_only.endpoint)
 
 
 @pytest.mark.parametrize(
@@ -128,6 +134,13 @@ def test_a_slow_hub_is_not_taken_for_an_unreachable_one(hub):
     assert weights.hub_error(hub.endpoint) is None
     assert time.monotonic() - start > 1.5  # it was slow
     assert [line.split()[0] for line in hub.answered] == ["HEAD"]
+
+
+def test_an_answer_not_from_a_hub_is_no_hub(hub):
+    """Something answers, but not as a hub (here: no X-Repo-Commit, as a proxy's or captive portal's
+    page): the probe says so, where a download would fail later with huggingface_hub's message."""
+    hub.faults.not_a_hub = True
+    assert weights.hub_error(hub.endpoint) == f"{hub.endpoint} answered, but not as a Hugging Face hub (no X-Repo-Commit header: a proxy or a captive portal?)"
 
 
 def test_a_silent_hub_makes_auto_fall_back_within_seconds(hub, standin_home, tmp_path, monkeypatch):
