@@ -198,7 +198,8 @@ def choose(mode: str, say: Any = print, endpoint: str | None = None) -> Choice:
     return _standin(mode, f"--weights auto: the hub is out of reach ({error})", say)
 
 
-def identify(model: Any, choice: Choice) -> Weights:
+def identify(model: Any, choice: Choice | None = None) -> Weights:
+    """Whose weights ``model`` holds, by the fingerprint; where from as ``choice`` says (default: the cache as configured)."""
     tokens = model.to_tokens(document.TEXT)
     corner = loading.get_corner(model.W_E[tokens, :])[0].tolist()
     pairs = [
@@ -208,7 +209,7 @@ def identify(model: Any, choice: Choice) -> Weights:
     ]
     deviation = max(abs(value - float(printed)) for value, printed in pairs)
     matches = all(snapshot.within(value, printed) for value, printed in pairs)
-    return Weights(is_openai=matches, deviation=deviation, source=choice.describe())
+    return Weights(is_openai=matches, deviation=deviation, source=(choice or Choice("auto", "as configured")).describe())
 
 
 def download_failed(endpoint: str, error: BaseException) -> str:
