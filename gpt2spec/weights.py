@@ -156,12 +156,17 @@ def hub_error(endpoint: str | None = None, timeout: float = HUB_TIMEOUT_S) -> st
     if isinstance(answer, Exception):
         response = getattr(answer, "response", None)
         if response is not None:  # an HTTP error: the hub answered, with a status
-            return f"{endpoint} answered {response.status_code} {response.reason_phrase}"
+            return f"{endpoint} answered {status(response)}"
         reason = str(answer).strip().splitlines()
         return f"{endpoint}: {reason[0] if reason else type(answer).__name__}"
     if answer.commit_hash is None:
         return f"{endpoint} answered, but not as a Hugging Face hub (no X-Repo-Commit header: a proxy or a captive portal?)"
     return None
+
+
+def status(response: Any) -> str:
+    """``503 Service Unavailable``: an httpx response (huggingface_hub 1.x, 2.x) or a requests one (0.x)."""
+    return f"{response.status_code} {getattr(response, 'reason_phrase', None) or getattr(response, 'reason', '')}".strip()
 
 
 def _standin(mode: str, why: str, say: Any) -> Choice:
@@ -220,7 +225,7 @@ def download_failed(endpoint: str, error: BaseException) -> str:
     while cause is not None:
         response = getattr(cause, "response", None)
         if response is not None and response.status_code >= 500:
-            what = f"{str(response.url).rsplit('/', 1)[-1]}: answered {response.status_code} {response.reason_phrase}"
+            what = f"{str(response.url).rsplit('/', 1)[-1]}: answered {status(response)}"
             break
         cause = cause.__cause__ or cause.__context__
     return (

@@ -33,7 +33,10 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 @pytest.fixture
-def hub(standin_home: Path):
+def hub(standin_home: Path, monkeypatch: pytest.MonkeyPatch):
+    """The hub, online: in a run with specs on the stand-in, the plugin has put this process offline."""
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     rev = standin.revision(standin.SEED)
     server = Hub(standin.repo_folder(standin_home / "hub", standin.REPOS[0]) / "snapshots" / rev, rev).start()
     yield server
@@ -100,7 +103,6 @@ def test_hub_takes_the_same_download(hub, tmp_path, monkeypatch):
     """--weights hub settles on the same download as auto (what follows does not depend on the
     mode; the failing cases below run it to the end and see it never fall back)."""
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))  # empty
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     auto, hub_only = (weights.choose(mode, endpoint=hub.endpoint) for mode in ("auto", "hub"))
     assert hub_only == weights.Choice("hub", "--weights hub: not in the cache, and the hub answered", offline=False, endpoint=hub.endpoint)
     assert (auto.home, auto.offline, auto.endpoint) == (hub_only.home, hub_only.offline, hub_only.endpoint)
@@ -148,7 +150,6 @@ def test_a_silent_hub_makes_auto_fall_back_within_seconds(hub, standin_home, tmp
     the 5 s probe and says why."""
     hub.faults.silent = True
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))  # empty
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr(standin, "ensure", lambda: (standin_home, False))
     start = time.monotonic()
     choice = weights.choose("auto", say=print, endpoint=hub.endpoint)
