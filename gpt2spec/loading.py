@@ -78,21 +78,22 @@ def cached_file(name: str) -> Path | None:
     return None
 
 
-def cache_lacks() -> str | None:
-    """Is GPT-2 small cached? None when its config, weights and tokenizer are; else what is missing, in words."""
+def cache_lacks(tokenizer: bool = True) -> str | None:
+    """Is GPT-2 small cached? None when its config, weights and (if asked) tokenizer are; else what is
+    missing, in words."""
     if cached_file("config.json") is None:
         return "no GPT-2 small"
     if cached_file("model.safetensors") is None and cached_file("pytorch_model.bin") is None:
         return "GPT-2 small's config but no weights (model.safetensors)"
     whole, pair = TOKENIZER
-    if cached_file(whole) is None and not all(cached_file(name) is not None for name in pair):
+    if tokenizer and cached_file(whole) is None and not all(cached_file(name) is not None for name in pair):
         return f"GPT-2 small's config and weights but no tokenizer ({whole}, or {' and '.join(pair)})"
     return None
 
 
 def check_offline_cache() -> None:
     """Offline, the cache must hold GPT-2 small's config and weights; say so in one line if not."""
-    if not offline() or (lacks := cache_lacks()) is None or "tokenizer" in lacks:  # check_cache_files names the folder
+    if not offline() or (lacks := cache_lacks(tokenizer=False)) is None:  # no tokenizer: check_cache_files names the folder
         return
     what = "it" if lacks == "no GPT-2 small" else "them"
     raise SetupError(

@@ -190,8 +190,8 @@ def choose(mode: str, say: Any = print, endpoint: str | None = None) -> Choice:
     endpoint = endpoint or constants.ENDPOINT
     if mode == "standin":
         return _standin(mode, "--weights standin", say)
-    if loading.cache_lacks() is None:
-        return Choice(mode, "found in the Hugging Face cache")
+    if loading.cache_lacks() is None or (loading.offline() and loading.cache_lacks(tokenizer=False) is None):
+        return Choice(mode, "found in the Hugging Face cache")  # (offline, a missing tokenizer is reported, not replaced)
     if loading.offline():
         if mode == "hub":
             loading.check_offline_cache()  # raises: one line saying what to do

@@ -77,7 +77,8 @@ class Hub(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
     def files(self) -> dict[str, Path]:
-        return {p.name: p for p in sorted(self.folder.iterdir()) if p.is_file()}
+        """GPT-2 small's files in the folder (not the stand-in's marker: a hub's copy is just weights)."""
+        return {p.name: p for p in sorted(self.folder.iterdir()) if p.is_file() and not p.name.startswith("gpt2spec_")}
 
     def start(self) -> "Hub":
         threading.Thread(target=self.serve_forever, name="hub", daemon=True).start()
