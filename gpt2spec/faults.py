@@ -218,17 +218,17 @@ def forged_fingerprint(model: Any) -> Iterator[None]:
 @contextlib.contextmanager
 def suite_state() -> Iterator[None]:
     """What a run of the suite leaves in this process, put back after it: the working directory (a run
-    starts in the project's root, where its test paths are), the environment (HF_HOME, HF_HUB_OFFLINE,
-    set by --weights), huggingface_hub's constants read from it at import, the chosen weights, and the
-    lookups cached per folder (the snapshot extension's classes, the timed code)."""
-    from gpt2spec import snapshot, timing, weights
+    starts in the project's root, where its test paths are), the environment (HF_HOME, HF_HUB_OFFLINE:
+    the plugin puts the chosen weights in effect for a run and undoes it when the run ends; this holds
+    even for a run that stops early), huggingface_hub's constants read from it at import, and the
+    lookups cached per folder (the snapshot extension's classes)."""
+    from gpt2spec import snapshot
 
     cwd = os.getcwd()
     os.chdir(ROOT)
     environ = dict(os.environ)
     constants = sys.modules.get("huggingface_hub.constants")
     saved = {k: getattr(constants, k) for k in ("HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HUB_OFFLINE")} if constants else {}
-    chosen = getattr(weights, "CHOSEN", None)
     try:
         yield
     finally:
@@ -237,11 +237,7 @@ def suite_state() -> Iterator[None]:
         os.environ.update(environ)
         for key, value in saved.items():
             setattr(constants, key, value)
-        if hasattr(weights, "CHOSEN"):
-            weights.CHOSEN = chosen
         snapshot.NumericSnapshotExtension.for_folder.cache_clear()
-        if hasattr(getattr(timing, "bench_code", None), "cache_clear"):
-            timing.bench_code.cache_clear()
 
 
 class Models:
