@@ -12,6 +12,7 @@ import fcntl
 import os
 import pty
 import re
+import select
 import struct
 import subprocess
 import sys
@@ -58,7 +59,8 @@ def run(hub: Hub, tmp_path: Path, *args: str, terminal: bool = False) -> tuple[i
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
     os.close(follower)
     chunks = []
-    while True:
+    deadline = time.monotonic() + 600
+    while select.select([leader], [], [], max(deadline - time.monotonic(), 0))[0]:
         try:
             data = os.read(leader, 1 << 16)
         except OSError:  # EIO: the run ended and closed the terminal
@@ -66,6 +68,8 @@ def run(hub: Hub, tmp_path: Path, *args: str, terminal: bool = False) -> tuple[i
         if not data:
             break
         chunks.append(data)
+    else:  # ten minutes without an end: do not hang the suite
+        process.kill()
     os.close(leader)
     return process.wait(timeout=600), ANSI.sub("", b"".join(chunks).decode(errors="replace")).replace("\r", "\n")
 
