@@ -129,6 +129,17 @@ def transformers_newest(session: nox.Session) -> None:
     radar(session, "transformers-newest", "transformers")
 
 
+@nox.session(reuse_venv=True)
+def bisect(session: nox.Session) -> None:
+    """Which release between two versions changed each claim (nox -s bisect -- PACKAGE OLD NEW): run
+    by hand, its finding committed to results/history/; each release's results cached in .nox/bisect-cache."""
+    if len(session.posargs) < 3:
+        session.error("give a package and two of its versions: nox -s bisect -- transformer_lens 3.0.0 3.9.0")
+    session.install(TORCH_SPEC)
+    session.install("-e", ".", TORCH_SPEC)
+    session.run("python", "-m", "gpt2spec.bisect", *session.posargs, "--torch", TORCH_SPEC)
+
+
 @nox.session(python=False)
 def compat(session: nox.Session) -> None:
     """results/ and COMPATIBILITY.md from the results the tl-* sessions left (run them first; uses

@@ -26,3 +26,17 @@ HOOKED_FOLD_LN = f"{REPO}/v2.18.0/transformer_lens/HookedTransformer.py#L2063"
 HOOKED_ADD_BOS = f"{REPO}/v2.18.0/transformer_lens/HookedTransformer.py#L167"
 # 4.0 removed HookedTransformer (linked from transformer_lens 4.3.0's README and ImportError).
 MIGRATING_TO_V4 = "https://TransformerLensOrg.github.io/TransformerLens/content/migrating_to_v4.html"
+
+# Each package's release notes, by version (the bisect links the first release that changed a claim).
+RELEASE_NOTES = {
+    "transformer-lens": "https://github.com/TransformerLensOrg/TransformerLens/releases/tag/v{}",
+    "transformers": "https://github.com/huggingface/transformers/releases/tag/v{}",
+    "torch": "https://github.com/pytorch/pytorch/releases/tag/v{}",
+}
+
+
+def release_notes(package: str, version: str) -> str | None:
+    from packaging.utils import canonicalize_name
+
+    notes = RELEASE_NOTES.get(canonicalize_name(package))
+    return notes.format(version) if notes else None
