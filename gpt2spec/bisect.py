@@ -55,8 +55,8 @@ class Runner:
         return self.seen[version]
 
     def paths(self, version: Version) -> tuple[Path, Path]:
-        stem = self.cache / f"{self.package}-{version}"
-        return stem.with_suffix(".json"), stem.with_suffix(".why")
+        stem = f"{self.package}-{version}"  # not Path.with_suffix: a version's dots are not a suffix
+        return self.cache / f"{stem}.json", self.cache / f"{stem}.why"
 
     def cached(self, version: Version) -> Release | None:
         results, failed = self.paths(version)
@@ -75,7 +75,7 @@ class Runner:
         if done.returncode != 0:
             failed.write_text(f"pip: {index.why_not(done.stdout + chr(10) + done.stderr)}\n")
             return self.cached(version)
-        partial = results.with_suffix(".partial")
+        partial = results.with_name(results.name + ".partial")
         ran = subprocess.run([sys.executable, "-m", "pytest", "specs", *PYTEST, f"--spec-results={partial}", *self.pytest_args])
         if ran.returncode not in (0, 1) or not partial.exists():
             failed.write_text(f"the specs did not run (pytest exit {ran.returncode})\n")

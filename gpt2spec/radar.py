@@ -121,9 +121,9 @@ class Pip:
     install: Callable[..., bool] = lambda *reqs: index.pip("install", "--quiet", *reqs).returncode == 0
 
 
-def prepare(asks: list[str], keep: list[str], accept: bool, pip: Pip = Pip()) -> list[Axis]:
+def prepare(asks: list[str], keep: list[str], accept: bool, pip: Pip | None = None) -> list[Axis]:
     """Each axis looked up, installed where asked and installable, and said in one line."""
-    axes = []
+    pip, axes = pip or Pip(), []
     for ask in asks:
         package, asked = parse(ask)
         offered = pip.offered(package)
@@ -158,7 +158,7 @@ def lines(axes: list[dict]) -> list[str]:
     return [Axis(**a).line() for a in axes]
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, pip: Pip | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m gpt2spec.radar", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     prep = sub.add_parser("prepare", help="look up, install and say each axis package")
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         attach(args.axes, args.results)
         return 0
     try:
-        axes = prepare(args.ask, args.keep, os.environ.get(ACCEPT, "") == "1")
+        axes = prepare(args.ask, args.keep, os.environ.get(ACCEPT, "") == "1", pip)
     except ValueError as error:
         p.error(str(error))
     print("\n".join(["what this session runs (asked; offered; installed):"] + [f"  {a.line()}" for a in axes]), flush=True)
