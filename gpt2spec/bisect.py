@@ -104,6 +104,11 @@ def probes(old: dict, new: dict) -> list[tuple[str, str, Probe]]:
     return out
 
 
+def why(results: dict, claim: str) -> str | None:
+    """The cause a claim's version-specific expectation cites (``gpt2spec.causes``), if it has one."""
+    return ((results["claims"].get(claim) or {}).get("versioned") or {}).get("why")
+
+
 def first_change(releases: list[Version], run: Callable[[Version], Release], probe: Probe) -> tuple[Version, Any, Any]:
     """The first release whose value differs from the oldest's (binary search: one change assumed),
     with the values before and after. Releases that did not install or run are dropped as met."""
@@ -135,7 +140,8 @@ def bisect(package: str, old: Version, new: Version, run: Runner) -> dict:
     found = []
     for kind, what, probe in probes(ends[0].results, ends[1].results):
         first, before, after = first_change(releases, run, probe)
-        found.append({"kind": kind, "what": what, "first": str(first), "before": before, "after": after})
+        cause = why(run(first).results, what) or why(ends[0].results, what)
+        found.append({"kind": kind, "what": what, "first": str(first), "before": before, "after": after, "cause": cause})
     visited = [run(v) for v in releases if v in run.seen]
     return {
         "package": package,

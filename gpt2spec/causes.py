@@ -1,5 +1,6 @@
-"""Where TransformerLens says why a version differs from the document: the pages the specs'
-``versioned`` notes cite (release notes, migration guides, the source at a release tag).
+"""Why a version differs from the document: what causes it (``Since``: a package from a release on,
+which a spec keys its expectation by), and the pages the specs' ``versioned`` notes cite (release
+notes, migration guides, the source at a release tag).
 
 The mirror of TransformerLens this was read from has tags up to v3.5.1 and v4.0.0b1; 4.0's removal
 of HookedTransformer is cited from 4.3.0's own package (its README and its ImportError both point

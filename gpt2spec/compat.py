@@ -130,6 +130,9 @@ def table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
+WORD = {True: "present", False: "absent"}  # a name in a run's list, or not
+
+
 def history(found: list[dict]) -> str:
     """The release history: what each bisect (``gpt2spec.bisect``, results/history/) found, range by range."""
     lines = [
@@ -151,8 +154,10 @@ def history(found: list[dict]) -> str:
         for c in f["changes"]:
             notes = f["notes"].get(c["first"])
             first = f"[{c['first']}]({notes})" if notes else c["first"]
-            what = f"{c['kind']} `{c['what'].removeprefix('specs/')}`"
-            lines.append(row(first, what, str(c["before"]), str(c["after"]), c.get("cause") or "not cited yet: see the release notes"))
+            kind = provenance.NAMES.get(c["kind"], c["kind"])  # a name list's label, or "outcome" / "drift"
+            what = f"{kind}: `{c['what'].removeprefix('specs/')}`"
+            before, after = (WORD.get(v, v) if isinstance(v, bool) else v for v in (c["before"], c["after"]))
+            lines.append(row(first, what, str(before), str(after), c.get("cause") or "not cited yet: see the release notes"))
         lines.append("")
     return "\n".join(lines)
 

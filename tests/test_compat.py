@@ -65,7 +65,7 @@ def test_the_release_history_cites_the_first_release_and_its_notes():
     }  # fmt: skip
     page = compat.history([found, found | {"old": "3.0.0", "new": "3.9.0", "changes": [], "not_installed": {"3.4.0": "pip: no"}}])
     assert "### transformer_lens 2.18.0 to 3.0.0" in page and "### transformer_lens 3.0.0 to 3.9.0" in page
-    assert "| [3.0.0](https://github.com/TransformerLensOrg/TransformerLens/releases/tag/v3.0.0) | cache_keys `unembed.hook_in` | False | True | PR #1131 |" in page
+    assert "| [3.0.0](https://github.com/TransformerLensOrg/TransformerLens/releases/tag/v3.0.0) | cache keys of the document's run_with_cache (In [16]): `unembed.hook_in` | absent | present | PR #1131 |" in page
     assert "Nothing changed from 3.0.0 to 3.9.0" in page and "Not installed: 3.4.0: pip: no." in page
 
 

@@ -223,3 +223,14 @@ def test_the_documents_entries_are_named_and_syrupys_advice_kept_for_stale_basel
     assert snapshot.set_aside_document_entries(report).startswith("1 of the document's")
     assert report.num_unused == 1  # the stale baseline keeps syrupy's count, and so its advice
     assert hasattr(SnapshotReport, "num_unused") and hasattr(SnapshotReport, "unused")  # what this relies on
+
+
+def test_the_index_offer_is_read_from_pips_own_listing(monkeypatch):
+    listing = "transformers (5.25.0)\nAvailable versions: 5.25.0, 5.24.0, 5.0.0rc1, 4.57.6\n"
+    monkeypatch.setattr(index, "pip", lambda *a: types.SimpleNamespace(returncode=0, stdout=listing, stderr=""))
+    assert index.offered("transformers") == [Version("4.57.6"), Version("5.24.0"), Version("5.25.0")]  # no pre-releases
+
+
+def test_what_the_installed_metadata_allows_admits_what_is_installed():
+    allowed, who = index.allowed("numpy")  # transformers, torch, ... require numpy, and pip satisfied them
+    assert who and index.installed("numpy") in allowed
