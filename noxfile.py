@@ -3,12 +3,13 @@
     nox -l                      # the sessions
     nox -s tl-3.9               # one version
     nox -s tl-2.18 tl-3.9 tl-4.3 compat   # all, then results/ and COMPATIBILITY.md
-    nox -s tl-newest transformers-oldest transformers-newest   # the upgrade radar
-
+    nox -s tl-newest transformers-oldest transformers-newest torch-oldest torch-newest   # the upgrade radar
+    nox -s bisect -- transformer_lens 3.0.0 3.9.0   # which release changed what (by hand)
 
 Each session installs torch first (``TORCH_SPEC``, default ``torch==2.13.0``: the CPU wheel this
 project's machines carry; a bare ``torch`` would pull a CUDA build of several GB), then the
-project with that TransformerLens and only the pins it needs to import, and runs the specs with
+project with that TransformerLens and only the pins it needs to import, says what each axis
+package was asked for and what it got (``prepare``: exit 3 where they differ), and runs the specs with
 ``--weights standin`` (the stand-in is built once, into the user cache, and shared by every
 session), writing its results for ``compat``. ``nox -s ... -- --weights hub`` runs them on
 OpenAI's weights instead (the workflow in .github/workflows/ does, with --require-pretrained):
@@ -108,7 +109,7 @@ def pinned(session: nox.Session) -> None:
 
 def radar(session: nox.Session, name: str, *asks: str) -> None:
     """Run the specs on what ``asks`` install (e.g. ``transformers=newest``) and report what changed."""
-    axes = prepare(session, f"radar/{name}", *asks)
+    axes = prepare(session, f"radar/{name}", f"transformer_lens=={NEWEST_PINNED}.*", *asks)  # asks given win
     out = RADAR / f"{name}.json"
     out.unlink(missing_ok=True)
     session.run(
