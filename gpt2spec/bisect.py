@@ -140,9 +140,12 @@ def bisect(package: str, old: Version, new: Version, run: Runner) -> dict:
     found = []
     for kind, what, probe in probes(ends[0].results, ends[1].results):
         first, before, after = first_change(releases, run, probe)
-        cause = why(run(first).results, what) or why(ends[0].results, what)
+        cause = why(run(first).results, what) or why(ends[0].results, what) or causes.NAME_CAUSES.get(what)
         found.append({"kind": kind, "what": what, "first": str(first), "before": before, "after": after, "cause": cause})
     visited = [run(v) for v in releases if v in run.seen]
+    # What else differs between the ends (pip may move transformers, numpy... with the release): a
+    # change at a release may be theirs, and the cause column says whose where it is cited.
+    others = [s for s in changes.compare(ends[0].results, ends[1].results).settings if s[0] not in (package, "platform")]
     return {
         "package": package,
         "old": str(old),
@@ -150,6 +153,7 @@ def bisect(package: str, old: Version, new: Version, run: Runner) -> dict:
         "releases": [str(v) for v in releases],
         "ran": {str(r.version): changes.label(r.results) for r in visited if r.results},
         "not_installed": {str(r.version): r.why for r in visited if r.results is None},
+        "also_changed": others,
         "changes": found,
         "notes": {f["first"]: causes.release_notes(package, f["first"]) for f in found},
     }
@@ -182,10 +186,12 @@ def main(argv: list[str] | None = None) -> int:
 def text(found: dict) -> str:
     lines = [f"{found['package']} {found['old']}..{found['new']}: {len(found['releases'])} releases, ran {', '.join(found['ran'])}"]
     lines += [f"  not installed: {v}: {why}" for v, why in found["not_installed"].items()]
+    lines += [f"  also changed between the ends: {k} {a} -> {b}" for k, a, b in found.get("also_changed", [])]
     if not found["changes"]:
         lines.append("  nothing changed between them")
     for f in found["changes"]:
-        lines.append(f"  {f['first']}: {f['kind']} {changes.short(f['what'])}: {f['before']} -> {f['after']}")
+        before, after = (compat.WORD.get(v, v) if isinstance(v, bool) else v for v in (f["before"], f["after"]))
+        lines.append(f"  {f['first']}: {f['kind']} {changes.short(f['what'])}: {before} -> {after}")
     return "\n".join(lines)
 
 

@@ -36,6 +36,12 @@ HOOKED_ADD_BOS = f"{REPO}/v2.18.0/transformer_lens/HookedTransformer.py#L167"
 # 4.0 removed HookedTransformer (linked from transformer_lens 4.3.0's README and ImportError).
 MIGRATING_TO_V4 = "https://TransformerLensOrg.github.io/TransformerLens/content/migrating_to_v4.html"
 
+# Names (cache keys, parameter names) a release added or dropped, by what the source says did it.
+NAME_CAUSES = {
+    "unembed.hook_in": f"HookedTransformer's Unembed gained hook_in and hook_out in 3.0.0 ({UNEMBED_HOOKS})",
+    "unembed.hook_out": f"HookedTransformer's Unembed gained hook_in and hook_out in 3.0.0 ({UNEMBED_HOOKS})",
+}
+
 # Each package's release notes, by version (the bisect links the first release that changed a claim).
 RELEASE_NOTES = {
     "transformer-lens": "https://github.com/TransformerLensOrg/TransformerLens/releases/tag/v{}",

@@ -144,8 +144,11 @@ def history(found: list[dict]) -> str:
     ]
     for f in sorted(found, key=lambda f: (f["package"], Version(f["old"]))):
         lines += [f"### {f['package']} {f['old']} to {f['new']}", ""]
-        lines.append(f"{len(f['releases'])} releases on the index; the search ran {len(f['ran'])}: {', '.join(f['ran'])}.")
+        lines.append(f"{len(f['releases'])} releases on the index; the search ran {len(f['ran'])}: {'; '.join(f['ran'].values())}.")
         lines += [f"Not installed: {v}: {why}." for v, why in f["not_installed"].items()]
+        if f.get("also_changed"):
+            moved = ", ".join(f"{k} {a} to {b}" for k, a, b in f["also_changed"])
+            lines.append(f"Between the ends pip also moved {moved}: a change may be theirs (see its cause).")
         lines.append("")
         if not f["changes"]:
             lines += [f"Nothing changed from {f['old']} to {f['new']}: the same claims, outcomes, drift and names.", ""]

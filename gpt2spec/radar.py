@@ -64,7 +64,7 @@ class Axis:
         """The one line a session that did not get what it asked for stops with."""
         return (
             f"asked for {self.package} {self.target} ({self.asked}) but {self.installed} is installed: {self.why or 'pip chose another'}; "
-            f"{ACCEPT}=1 runs on {self.installed} instead"
+            f"{ACCEPT}=1 runs on the newest installable instead"
         )
 
     def line(self) -> str:

@@ -234,3 +234,26 @@ def test_the_index_offer_is_read_from_pips_own_listing(monkeypatch):
 def test_what_the_installed_metadata_allows_admits_what_is_installed():
     allowed, who = index.allowed("numpy")  # transformers, torch, ... require numpy, and pip satisfied them
     assert who and index.installed("numpy") in allowed
+
+
+def test_bisect_names_each_difference_its_first_release_cause_and_what_else_moved(monkeypatch):
+    from .test_changes import HELD, run, upgraded
+
+    releases = ["4.0.0", "4.1.0", "4.2.0", "4.3.0"]
+    monkeypatch.setattr(bisect.index, "offered", lambda package: [Version(v) for v in releases])
+    old, new = run(), upgraded()
+    new["claims"][HELD]["versioned"] = {"majors": [4], "why": "the cited cause"}
+
+    class Runs:  # a Runner whose releases before 4.2.0 give the old results
+        seen: dict = {}
+
+        def __call__(self, version: Version) -> bisect.Release:
+            self.seen[version] = bisect.Release(version, old if version < Version("4.2.0") else new)
+            return self.seen[version]
+
+    found = bisect.bisect("transformer_lens", Version("4.0.0"), Version("4.3.0"), Runs())
+    firsts = {(c["kind"], c["what"]): (c["first"], c["cause"]) for c in found["changes"]}
+    assert firsts[("outcome", HELD)] == ("4.2.0", "the cited cause")
+    assert firsts[("cache_keys", "blocks.0.hook_in")][0] == "4.2.0"
+    assert ["transformers", "5.24.0", "5.9.0"] in map(list, found["also_changed"])
+    assert found["notes"]["4.2.0"].endswith("/releases/tag/v4.2.0") and set(found["ran"]) <= set(releases)
