@@ -73,8 +73,9 @@ def workflow_commands() -> list[list[str]]:
 
 
 def readme_commands(readme: str) -> list[list[str]]:
-    blocks = re.findall(r"```(?:bash|sh|shell|console)?\n(.*?)```", readme, flags=re.S)
-    return [words for block in blocks for words in commands(block) if ours(words)]
+    blocks = re.findall(r"```([\w-]*)\n(.*?)```", readme, flags=re.S)  # every block, so that fences pair up
+    shell = [block for language, block in blocks if language in ("", "bash", "sh", "shell", "console")]
+    return [words for block in shell for words in commands(block) if ours(words)]
 
 
 def sessions(words: list[str]) -> list[str]:
