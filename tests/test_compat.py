@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from packaging.version import Version
 
 from gpt2spec import compat, outcomes
 from gpt2spec.provenance import FIELDS
@@ -75,4 +76,5 @@ def test_committed_results_carry_their_provenance(path):
     provenance = {**found["provenance"], "transformer_lens": found["versions"]["transformer_lens"]}
     assert all(provenance.get(field) for field in FIELDS), [f for f in FIELDS if not provenance.get(f)]
     assert provenance["cache_keys"] and provenance["tl_parameters"] and provenance["named_parameters"]
-    assert path.name == f"tl-{'.'.join(provenance['transformer_lens'].split('.')[:2])}.json"
+    version = Version(provenance["transformer_lens"])
+    assert path.name == f"tl-{version.major}.{version.minor}.json"
