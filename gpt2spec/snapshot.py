@@ -211,6 +211,6 @@ def set_aside_document_entries(report: Any) -> str:
     report.__dict__["unused"] = kept  # syrupy's cached properties: its list, count and advice now read these
     report.__dict__["num_unused"] = sum(len(collection) for collection in kept)
     return (
-        f"{aside} of the document's printed values (snapshots/{DOCUMENT}/) were not compared: version-specific "
+        f"{aside} of the document's printed values (snapshots/{DOCUMENT}/) {'was' if aside == 1 else 'were'} not compared: version-specific "
         "claims hold this version to another expectation (COMPATIBILITY.md); --snapshot-update keeps them."
     )
