@@ -18,8 +18,7 @@ from typing import Any
 
 from packaging.version import Version
 
-from gpt2spec import outcomes, provenance, radar
-from gpt2spec.snapshot import NUMBER
+from gpt2spec import compare, outcomes, provenance, radar
 
 
 def drift(comparisons: list[dict]) -> float | None:
@@ -28,11 +27,8 @@ def drift(comparisons: list[dict]) -> float | None:
     for c in comparisons:
         if not c.get("expected") or not c.get("observed"):
             continue
-        got, want = NUMBER.findall(str(c["observed"])), NUMBER.findall(str(c["expected"]))
-        if len(got) == len(want):
-            for g, w in zip(got, want):
-                d = abs(float(g) - float(w))
-                worst = d if worst is None else max(worst, d)
+        for d in compare.paired(str(c["observed"]), str(c["expected"])) or []:
+            worst = d.off if worst is None else max(worst, d.off)
     return worst
 
 

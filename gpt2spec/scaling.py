@@ -24,6 +24,8 @@ from contextlib import contextmanager
 import pytest
 import torch
 
+from gpt2spec.page.sections import Section
+
 SEQS = (45, 128, 256, 512, 1024)  # 45: the document's text; 1024: GPT-2's n_ctx
 BATCHES = (1, 8, 32)
 DTYPES = ("float32", "bfloat16", "float16")
@@ -205,7 +207,6 @@ class Scaling:
     points: list[Point] = field(default_factory=list)
     skipped: dict[str, list[str]] = field(default_factory=dict)  # reason -> the points it skipped
     peak_sources: dict[str, str] = field(default_factory=dict)  # device -> the datasheet its peaks come from
-    tally: Any = None  # report.Tally: the page renders its figures
 
     def skip(self, reason: str, device: str, dtype: str, implementation: str, batch: int, seq: int) -> None:
         self.skipped.setdefault(reason, []).append(f"{device} {dtype} {implementation} {batch}x{seq}")
@@ -233,10 +234,9 @@ class Scaling:
         for reason, which in self.skipped.items():
             tr.write_line(f"skipped {len(which)} points: {reason}")
 
-    @pytest.hookimpl(tryfirst=True)  # before the plugin writes the page
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.tally is not None and self.points:
-            self.tally.figures.update(figures(self.points))
+    def pytest_spec_page_sections(self, config: pytest.Config) -> list[Section]:
+        """The page's section: a log-log plot per device (asked for when the page is written)."""
+        return [Section("scaling", "Scaling: GPT-2 small forward against tokens a call", figures=figures(self.points))] if self.points else []
 
 
 def overhead(point: Point, points: list[Point]) -> float | None:

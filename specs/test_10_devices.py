@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gpt2spec import loading, snapshot as numeric
+from gpt2spec import compare as numeric, loading
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import torch
 
-from gpt2spec import report, scaling
+from gpt2spec import scaling
 
 from .conftest import run_pytest
 
@@ -40,9 +40,8 @@ def test_the_table_and_the_plot_name_every_point():
     assert len(lines) == 3 and "1.20x" in lines[2] and "450" in lines[1]  # 45 tokens / 0.1 s
     figures = scaling.figures(points)
     assert len(figures) == 1 and "TransformerLens forward" in next(iter(figures.values()))
-    tally = report.Tally()
-    scaling.Scaling(points=points, tally=tally).pytest_sessionfinish(None)
-    assert list(tally.figures) == list(figures)  # the page draws what the run measured
+    (section,) = scaling.Scaling(points=points).pytest_spec_page_sections(config=None)
+    assert list(section.figures) == list(figures)  # the page draws what the run measured
 
 
 def test_the_same_tokens_fill_any_shape():

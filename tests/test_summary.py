@@ -34,3 +34,24 @@ def test_the_cpu_vs_cuda_table_with_benchmarks_on(standin_home):
     ], "a look-up (In [21]'s argmax) is not a row"
     assert all(float(cpu) > 0 and cuda == "-" and speedup == "-" for *_, cpu, cuda, speedup in rows), "no CUDA here"
     assert re.search(r"^TransformerLens over Hugging Face on CPU .*: forward [\d.]+x, run_with_cache [\d.]+x$", out, re.M)
+
+
+def test_the_terminal_and_the_page_say_one_summary_in_one_order(tmp_path):
+    """Both render gpt2spec.summary: the counts in outcomes.ORDER (what held first), the same numbers."""
+    import html
+
+    from gpt2spec import page, summary
+    from gpt2spec.report import Record, Tally
+
+    tally = Tally()
+    for name, outcome, reason in (("a", "skipped", "needs OpenAI's GPT-2 weights"), ("b", "failed", ""), ("c", "passed", ""), ("d", "passed", "")):
+        tally.records[name] = Record(
+            nodeid=f"specs/test_05_output.py::test_{name}[cpu]", claim=f"specs/test_05_output.py::test_{name}",
+            module="specs/test_05_output.py", section="Output.", words=f"In [21]: {name}.", cell=21, openai=False,
+            versioned=None, device="cpu", outcome=outcome, reason=reason,
+        )  # fmt: skip
+    said = "2 verified, 1 failed, 1 skipped (need OpenAI's weights)"
+    assert summary.terminal_lines(summary.of(tally))[0] == f"document claims: {said}"
+    page.write(tmp_path / "page.html", tally)
+    shown = html.unescape(re.sub(r"<[^>]+>", "", (tmp_path / "page.html").read_text()))
+    assert f"the document's claims{said} (runs: a claim counts once per device)" in shown

@@ -7,7 +7,7 @@ from typing import Any, Callable
 import pytest
 
 from gpt2spec import report, scaling, timing
-from gpt2spec.plugin.keys import REPORT, SCALING
+from gpt2spec.plugin.keys import SCALING
 
 
 @pytest.hookimpl(trylast=True)  # the tally (outputs.py) exists by then
@@ -16,7 +16,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     if config.getoption("benchmark_disable", False) and not config.getoption("benchmark_enable", False):
         raise pytest.UsageError("--scaling measures with pytest-benchmark: drop --benchmark-disable")
-    config.stash[SCALING] = scaling.Scaling(tally=config.stash[REPORT])
+    config.stash[SCALING] = scaling.Scaling()
     config.pluginmanager.register(config.stash[SCALING], "gpt2spec-scaling")
 
 

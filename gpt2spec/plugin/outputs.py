@@ -12,6 +12,10 @@ from gpt2spec import compat, loading, page, provenance, report
 from gpt2spec.plugin.keys import FACTS, REPORT
 
 
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    pluginmanager.add_hookspecs(page.sections)  # what other plugins add to the page
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--spec-report") and (missing := page.missing_packages()):
         raise pytest.UsageError(f"--spec-report draws with {' and '.join(missing)}: pip install -e '.[report]'")
@@ -24,7 +28,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     tally = session.config.stash[REPORT]
     if path := session.config.getoption("--spec-report"):
-        page.write(path, tally, root=Path(session.config.rootpath))
+        extra = page.sections.gathered(session.config)  # asked now: every plugin has all it will show
+        page.write(path, tally, root=Path(session.config.rootpath), sections=extra)
     if results := session.config.getoption("--spec-results"):
         results.parent.mkdir(parents=True, exist_ok=True)
         found = provenance.of_run(tally, session.config.stash.get(FACTS, {}))
