@@ -64,7 +64,7 @@ def provenance_rows(runs: list[dict]) -> list[str]:
     rows = [row(label, *(f.get(key, "-") for f in found)) for key, label in provenance.FIELDS.items() if key != "transformer_lens"]
     axes = [{a["package"]: a for a in (r.get("provenance") or {}).get("axes", [])} for r in runs]
     for package in dict.fromkeys(p for a in axes for p in a):
-        rows.append(row(f"{package}: asked; installed", *(radar.Axis(**a[package]).cell() if package in a else "-" for a in axes)))
+        rows.append(row(f"{package}: asked; offered (oldest allowed to newest); installed", *(radar.Axis(**a[package]).cell() if package in a else "-" for a in axes)))
     return rows
 
 

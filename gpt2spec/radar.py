@@ -53,12 +53,12 @@ class Axis:
         return bool(self.target and self.installed and Version(self.installed) not in SpecifierSet(f"=={self.target}"))
 
     def cell(self) -> str:
-        """Asked, then installed (and why not what was asked), for a table cell."""
+        """Asked; offered; installed (and why not what was asked), for a table cell."""
         asked = "pip's choice" if self.target is None and self.asked not in WORDS else self.asked
         got = self.installed or "nothing"
         if self.missed:
             got += f", not {self.target}: {self.why or 'pip chose another'}" + (" (accepted)" if self.accepted else "")
-        return f"{asked}; {got}"
+        return f"{asked}; {self.oldest or '?'} to {self.newest or '?'}; {got}"
 
     def refusal(self) -> str:
         """The one line a session that did not get what it asked for stops with."""

@@ -38,7 +38,7 @@ def test_the_table_shows_what_each_axis_was_asked_for_and_got():
          "allowed": "transformer-lens 4.3.0: >=5.9.0", "installed": "5.24.0", "why": "5.25.0 needs kernels<0.20,>=0.19.1, which the index does not have (pip)", "accepted": True},
     ]  # fmt: skip
     page = compat.table([new, run()])
-    assert "| transformers: asked; installed | newest; 5.24.0, not 5.25.0: 5.25.0 needs kernels<0.20,>=0.19.1, which the index does not have (pip) (accepted) | - |" in page
+    assert "| transformers: asked; offered (oldest allowed to newest); installed | newest; 5.9.0 to 5.25.0; 5.24.0, not 5.25.0: 5.25.0 needs kernels<0.20,>=0.19.1, which the index does not have (pip) (accepted) | - |" in page
 
 
 def test_format_1_sentences_and_format_2_codes_give_the_same_cells():

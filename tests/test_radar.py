@@ -132,7 +132,7 @@ def test_a_pin_already_installed_is_recorded_as_is():
     asks = ["transformer_lens==4.3.*", "transformers", "torch==2.13.0"]
     axes = radar.prepare(asks, ["torch==2.13.0"], accept=False, pip=pip)
     assert not pip.installs and not any(a.missed for a in axes)
-    assert [a.cell() for a in axes] == ["transformer_lens==4.3.*; 4.3.0", "pip's choice; 5.24.0", "torch==2.13.0; 2.13.0+cpu"]
+    assert [a.cell() for a in axes] == ["transformer_lens==4.3.*; 2.18.0 to 4.3.0; 4.3.0", "pip's choice; 5.9.0 to 5.25.0; 5.24.0", "torch==2.13.0; 2.6.0 to 2.15.0; 2.13.0+cpu"]
 
 
 def test_a_bad_ask_gets_one_line(tmp_path, capsys):
