@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from packaging.version import Version
 
 MODEL_NAME = {2: "gpt2-small", 3: "gpt2-small", 4: "gpt2"}  # the name each API's docs use
 SUPPORTED = (2, 3, 4)
@@ -33,7 +34,7 @@ def tl_version() -> str:
 
 
 def tl_major() -> int:
-    return int(tl_version().split(".")[0])
+    return Version(tl_version()).major
 
 
 def versions() -> dict[str, str]:
