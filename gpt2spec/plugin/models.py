@@ -18,7 +18,7 @@ from gpt2spec.plugin.keys import CHOICE, DEVICES, FACTS, IN_EFFECT, REPORT
 from gpt2spec.run import DocumentRun, document_run
 from gpt2spec.weights import Choice, Weights, identify
 
-MODEL_FIXTURES = {"model", "run", "weights"}
+MODEL_FIXTURES = {"model", "model_on", "run", "weights"}  # model_on: the half-precision claims ask for it alone
 
 
 def skip_without(device: str) -> None:
