@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from gpt2spec import loading
-from gpt2spec.report import Record, Tally, device_table
+from gpt2spec.report import Record, Tally, benchmark_lines
 from gpt2spec.run import next_token_log_probs
 from gpt2spec.snapshot import DOCUMENT, NUMBER, tolerance, within, without_device
 
@@ -547,10 +547,9 @@ def write(path: Path, tally: Tally, root: Path = Path(".")) -> None:
     if tally.figures:
         parts.append('<h2 id="figures">Figures beyond the document</h2>')
         parts.extend(figure_html(title, title, deferred(fragment)) for title, fragment in tally.figures.items())
-    medians = tally.medians()
-    if medians:
-        parts.append('<h2 id="devices">CPU vs CUDA: the median of each claim\'s own work</h2>')
-        parts.append("<pre>" + html.escape("\n".join(device_table(medians))) + "</pre>")
+    if benchmark := benchmark_lines(tally):  # the terminal's lines: medians, paired ratios, fidelity
+        parts.append('<h2 id="devices">CPU vs CUDA: each claim\'s own work, paired ratios, fidelity</h2>')
+        parts.append("<pre>" + html.escape("\n".join(benchmark)) + "</pre>")
     parts.extend(_library(name, source) for name, source in libraries.items())
     parts.append(f"<script>{SCRIPT}</script></body></html>")
     path.parent.mkdir(parents=True, exist_ok=True)

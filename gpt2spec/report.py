@@ -12,7 +12,7 @@ from typing import Any, Iterator, NamedTuple
 
 import pytest
 
-from gpt2spec import timing
+from gpt2spec import fidelity, paired, speccode, timing
 from gpt2spec.snapshot import without_device
 
 SPECS = "specs/"
@@ -56,6 +56,8 @@ class Record:
     code: str = ""  # what the claim evaluates and times: the body of the lambda given to ``bench``
     params: str = ""  # the parametrization without the device ("cfg.d_vocab is as printed"), or ""
     failure: str = ""  # the first lines of a failure's message (the page shows them)
+    ratios: list[dict] = field(default_factory=list)  # paired.Ratio.as_dict(): speed ratios this test measured
+    fidelity: list[dict] = field(default_factory=list)  # fidelity.row(): log-prob gaps this test measured
 
 
 class Row(NamedTuple):
@@ -83,13 +85,9 @@ class Tally:
 
     @contextmanager
     def timed(self, device: str, step: str) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        if device.startswith("cuda"):
-            import torch
-
-            torch.cuda.synchronize()
-        self.seconds[device, step] = time.perf_counter() - start
+        with timing.stopwatch(device) as elapsed:
+            yield
+        self.seconds[device, step] = elapsed.seconds
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         for item in session.items:
@@ -107,7 +105,7 @@ class Tally:
                 cell=cell.args[0] if cell else None,
                 openai=item.get_closest_marker("openai") is not None,
                 workload=item.get_closest_marker("workload") is not None,
-                code=timing.bench_code(item.path).get(getattr(item, "originalname", item.name), ""),
+                code=speccode.bench_code(item.path).get(getattr(item, "originalname", item.name), ""),
                 versioned={"majors": list(versioned.args[0]), "why": versioned.args[1]} if versioned else None,
                 device=str(callspec.params.get("device", "")) if callspec else "",
                 params=without_device(f"x[{callspec.id}]")[2:-1] if callspec and without_device(f"x[{callspec.id}]") != "x" else "",
@@ -130,6 +128,8 @@ class Tally:
                     record.comparisons.append(value)
                 elif key == "median_s":
                     record.median_s = value
+                elif key in ("ratios", "fidelity"):
+                    getattr(record, key).append(value)
 
     def kind(self, record: Record) -> str:
         if record.outcome == "skipped" and "OpenAI" in record.reason:
@@ -169,35 +169,50 @@ class Tally:
         total = time.perf_counter() - self.started
         steps = ", ".join(f"{step} on {device} {s:.2f} s" for (device, step), s in self.seconds.items())
         tr.write_line(f"time: the whole run {total:.1f} s; of it {steps}" if steps else f"time: {total:.1f} s")
-        medians = self.medians()
-        if medians:
-            tr.section("CPU vs CUDA: each claim's own work, median of 5 rounds")
-            for line in device_table(medians):
+        if lines := benchmark_lines(self):
+            tr.section(f"CPU vs CUDA: each claim's own work, median of {timing.ROUNDS} rounds")
+            for line in lines:
                 tr.write_line(line)
 
 
-# The same tokens through plain Hugging Face (specs/test_10_devices.py) and through TransformerLens
-# (In [15] and In [16]), timed in the same run: the rows that say what TransformerLens costs.
-REFERENCES = {"hugging_face(run.tokens).logits": "Hugging Face", "model(run.tokens)": "forward", "model.run_with_cache(run.tokens)": "run_with_cache"}
-
-
 def device_table(medians: dict[Row, dict[str, float]]) -> list[str]:
-    """``medians`` (row -> device -> seconds) as aligned text, with CUDA's speedup over the CPU and
-    what TransformerLens costs over Hugging Face on each device."""
+    """``medians`` (row -> device -> seconds, pytest-benchmark's) as aligned text. No ratio is taken
+    from these: medians timed at different moments of a run are not paired (see the lines below them)."""
 
     def ms(seconds: float | None) -> str:
         return "-" if seconds is None else f"{seconds * 1e3:.2f}"
 
     width = max(len(str(row)) for row in medians)
-    lines = [f"{'claim: the work it times':<{width}}  {'CPU ms':>9}  {'CUDA ms':>9}  {'speedup':>7}"]
+    lines = [f"{'claim: the work it times':<{width}}  {'CPU ms':>9}  {'CUDA ms':>9}"]
     for row, by_device in medians.items():
-        cpu, cuda = by_device.get("cpu"), by_device.get("cuda")
-        speedup = f"{cpu / cuda:.1f}x" if cpu and cuda else "-"
-        lines.append(f"{str(row):<{width}}  {ms(cpu):>9}  {ms(cuda):>9}  {speedup:>7}")
-    refs = {REFERENCES[row.code]: by for row, by in medians.items() if row.code in REFERENCES}
-    for device in ("cpu", "cuda"):
-        base = refs.get("Hugging Face", {}).get(device)
-        costs = [f"{name} {refs[name][device] / base:.2f}x" for name in ("forward", "run_with_cache") if base and device in refs.get(name, {})]
-        if costs:
-            lines.append(f"TransformerLens over Hugging Face on {device.upper()} (the document's 45 tokens, this run): " + ", ".join(costs))
+        lines.append(f"{str(row):<{width}}  {ms(by_device.get('cpu')):>9}  {ms(by_device.get('cuda')):>9}")
     return lines
+
+
+def ratio_lines(ratios: list[dict]) -> list[str]:
+    """The paired answers, one line a question: "TransformerLens over Hugging Face (eager) on CPU:
+    forward 1.12x (1.08-1.16, 30 pairs), run_with_cache ..."."""
+    grouped: dict[str, list[str]] = {}
+    for r in ratios:
+        grouped.setdefault(r["question"], []).append(str(paired.Ratio(**r)))
+    return [f"{question}: " + ", ".join(parts) for question, parts in grouped.items()]
+
+
+def benchmark_lines(tally: Tally) -> list[str]:
+    """What the terminal and the page show of the benchmark: the claims' medians, the paired ratios
+    with their intervals and conditions, and how far TransformerLens's log-probabilities are from
+    Hugging Face's. Empty when nothing was timed."""
+    medians = tally.medians()
+    ratios = [r for record in tally.records.values() for r in record.ratios]
+    gaps = [g for record in tally.records.values() for g in record.fidelity]
+    lines = device_table(medians) if medians else []
+    devices = sorted({device for by_device in medians.values() for device in by_device})
+    said = [timing.conditions(device, "float32", CLAIMS_ATTENTION) for device in devices] + [r["conditions"] for r in ratios]
+    lines.extend({timing.conditions_line(found): None for found in said})  # each once, in order
+    lines.extend(ratio_lines(ratios))
+    if ratios:
+        lines.append(paired.describe_interval())
+    return lines + fidelity.table_lines(gaps)
+
+
+CLAIMS_ATTENTION = "eager (TransformerLens's own; the Hugging Face reference loaded with attn_implementation='eager')"
