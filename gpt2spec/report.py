@@ -56,8 +56,6 @@ class Record:
     code: str = ""  # what the claim evaluates and times: the body of the lambda given to ``bench``
     params: str = ""  # the parametrization without the device ("cfg.d_vocab is as printed"), or ""
     failure: str = ""  # the first lines of a failure's message (the page shows them)
-    ratios: list[dict] = field(default_factory=list)  # paired.Ratio.as_dict(): speed ratios this test measured
-    fidelity: list[dict] = field(default_factory=list)  # fidelity.row(): log-prob gaps this test measured
 
 
 class Row(NamedTuple):
@@ -82,6 +80,8 @@ class Tally:
     seconds: dict[tuple[str, str], float] = field(default_factory=dict)  # (device, step) -> wall time
     started: float = field(default_factory=time.perf_counter)
     figures: dict[str, str] = field(default_factory=dict)  # title -> HTML fragment, for the page's end
+    ratios: list[dict] = field(default_factory=list)  # paired.Ratio.as_dict(), from any spec (the scaling grid's too)
+    fidelity: list[dict] = field(default_factory=list)  # fidelity.row(): TransformerLens vs Hugging Face log-prob gaps
 
     @contextmanager
     def timed(self, device: str, step: str) -> Iterator[None]:
@@ -112,6 +112,10 @@ class Tally:
             )
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "teardown":  # what the benchmark tests measured (record_property)
+            for key, value in report.user_properties:
+                if key in ("ratios", "fidelity"):
+                    getattr(self, key).append(value)
         record = self.records.get(report.nodeid)
         if record is None:
             return
@@ -128,8 +132,6 @@ class Tally:
                     record.comparisons.append(value)
                 elif key == "median_s":
                     record.median_s = value
-                elif key in ("ratios", "fidelity"):
-                    getattr(record, key).append(value)
 
     def kind(self, record: Record) -> str:
         if record.outcome == "skipped" and "OpenAI" in record.reason:
@@ -201,10 +203,9 @@ def ratio_lines(ratios: list[dict]) -> list[str]:
 def benchmark_lines(tally: Tally) -> list[str]:
     """What the terminal and the page show of the benchmark: the claims' medians, the paired ratios
     with their intervals and conditions, and how far TransformerLens's log-probabilities are from
-    Hugging Face's. Empty when nothing was timed."""
+    Hugging Face's. Empty when nothing was measured."""
     medians = tally.medians()
-    ratios = [r for record in tally.records.values() for r in record.ratios]
-    gaps = [g for record in tally.records.values() for g in record.fidelity]
+    ratios, gaps = tally.ratios, tally.fidelity
     lines = device_table(medians) if medians else []
     devices = sorted({device for by_device in medians.values() for device in by_device})
     said = [timing.conditions(device, "float32", CLAIMS_ATTENTION) for device in devices] + [r["conditions"] for r in ratios]

@@ -42,11 +42,9 @@ def test_a_ratio_is_the_median_of_per_pair_ratios():
 
 def test_the_benchmark_lines_state_conditions_ratios_and_fidelity():
     tally = report.Tally()
-    record = report.Record("specs/x.py::t[cpu]", "specs/x.py::t", "specs/x.py", "", "", None, False, None, "cpu")
     times = {"TL": [1.1] * 6, "HF": [1.0] * 6}
-    record.ratios.append(paired.ratio(times, "TL", "HF", "TL over HF on CPU", "forward", timing.conditions("cpu", "float32", "eager")).as_dict())
-    record.fidelity.append({"what": "the document's 45 tokens", "device": "cpu", "dtype": "float32", "max": 3.8e-6, "median": 0.0})
-    tally.records[record.nodeid] = record
+    tally.ratios.append(paired.ratio(times, "TL", "HF", "TL over HF on CPU", "forward", timing.conditions("cpu", "float32", "eager")).as_dict())
+    tally.fidelity.append({"what": "the document's 45 tokens", "device": "cpu", "dtype": "float32", "max": 3.8e-6, "median": 0.0})
     lines = report.benchmark_lines(tally)
     assert any(line.startswith("conditions:") and "torch threads" in line and "float32" in line and "eager" in line for line in lines)
     assert "TL over HF on CPU: forward 1.10x (1.10-1.10, 6 pairs)" in lines
