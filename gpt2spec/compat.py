@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from gpt2spec import compare
 from gpt2spec.report import OPENAI_SKIP
-from gpt2spec.snapshot import NUMBER
 
 
 def drift(comparisons: list[dict]) -> float | None:
@@ -26,11 +26,8 @@ def drift(comparisons: list[dict]) -> float | None:
     for c in comparisons:
         if not c.get("expected") or not c.get("observed"):
             continue
-        got, want = NUMBER.findall(str(c["observed"])), NUMBER.findall(str(c["expected"]))
-        if len(got) == len(want):
-            for g, w in zip(got, want):
-                d = abs(float(g) - float(w))
-                worst = d if worst is None else max(worst, d)
+        for d in compare.paired(str(c["observed"]), str(c["expected"])) or []:
+            worst = d.off if worst is None else max(worst, d.off)
     return worst
 
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, NamedTuple
 
 import pytest
 
-from gpt2spec import fidelity, paired, speccode, timing
+from gpt2spec import fidelity, paired, speccode, summary, timing
 from gpt2spec.snapshot import without_device
 
 SPECS = "specs/"
@@ -79,7 +78,6 @@ class Tally:
     records: dict[str, Record] = field(default_factory=dict)
     seconds: dict[tuple[str, str], float] = field(default_factory=dict)  # (device, step) -> wall time
     started: float = field(default_factory=time.perf_counter)
-    figures: dict[str, str] = field(default_factory=dict)  # title -> HTML fragment, for the page's end
     ratios: list[dict] = field(default_factory=list)  # paired.Ratio.as_dict(), from any spec (the scaling grid's too)
     fidelity: list[dict] = field(default_factory=list)  # fidelity.row(): TransformerLens vs Hugging Face log-prob gaps
 
@@ -140,9 +138,6 @@ class Tally:
             return "skipped (no CUDA)"
         return {"passed": "verified"}.get(record.outcome, record.outcome)
 
-    def counts(self, document: bool) -> Counter:
-        return Counter(self.kind(r) for r in self.records.values() if (r.cell is not None) == document and r.outcome != "not run")
-
     def medians(self) -> dict[Row, dict[str, float]]:
         """The CPU vs CUDA table: for each ``workload`` claim, in document order, its row -> device ->
         median seconds. A claim parametrized by layer is one row: the median of its runs' medians."""
@@ -161,16 +156,8 @@ class Tally:
             return  # the scaling benchmark alone has no claims, but ratios and fidelity to show
         tr = terminalreporter
         tr.section("GPT-2 small specification")
-        for device, found in self.weights.items():
-            tr.write_line(f"weights on {device}: {found.verdict}; from {found.source}")
-        for document, title in ((True, "document claims"), (False, "beyond the document")):
-            counts = self.counts(document)
-            if counts:
-                order = sorted(counts, key=lambda k: k != "verified")
-                tr.write_line(f"{title}: " + ", ".join(f"{counts[k]} {k}" for k in order))
-        total = time.perf_counter() - self.started
-        steps = ", ".join(f"{step} on {device} {s:.2f} s" for (device, step), s in self.seconds.items())
-        tr.write_line(f"time: the whole run {total:.1f} s; of it {steps}" if steps else f"time: {total:.1f} s")
+        for line in summary.terminal_lines(summary.of(self)):
+            tr.write_line(line)
         if lines := benchmark_lines(self):
             tr.section(f"CPU vs CUDA: each claim's own work (median of {timing.ROUNDS} rounds), paired ratios, fidelity")
             for line in lines:

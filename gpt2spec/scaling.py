@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from gpt2spec import scaling_table
+from gpt2spec.page.sections import Section
 
 
 @dataclass
@@ -63,12 +64,11 @@ class Point:
 
 @dataclass(eq=False)  # a registered plugin must stay hashable
 class Scaling:
-    """The scaling benchmark's results: the terminal table, and the page's log-log plot per device."""
+    """The scaling benchmark's results: the terminal table, and the page's table and log-log plot per device."""
 
     points: list[Point] = field(default_factory=list)
     skipped: dict[str, list[str]] = field(default_factory=dict)  # reason -> the points it skipped
     peak_sources: dict[str, str] = field(default_factory=dict)  # device -> the datasheet its peaks come from
-    tally: Any = None  # report.Tally: the page renders its figures; the paired ratios and fidelity go there too
 
     def skip(self, reason: str, device: str, dtype: str, implementation: str, batch: int, seq: int) -> None:
         """Note a point left out (the table lists them); the test goes on with the point's other implementations."""
@@ -84,7 +84,9 @@ class Scaling:
         for reason, which in self.skipped.items():
             tr.write_line(f"skipped {len(which)} points: {reason}")
 
-    @pytest.hookimpl(tryfirst=True)  # before the plugin writes the page
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.tally is not None and self.points:
-            self.tally.figures.update(scaling_table.figures(self.points))
+    def pytest_spec_page_sections(self, config: pytest.Config) -> list[Section]:
+        """The page's section: the table with its notes, and a log-log plot per device (asked for when the page is written)."""
+        if not self.points:
+            return []
+        lines = scaling_table.table_lines(self.points) + scaling_table.notes(self.points, self.peak_sources)
+        return [Section("scaling", "Scaling: GPT-2 small forward against tokens a call", pre=lines, figures=scaling_table.figures(self.points))]

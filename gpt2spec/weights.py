@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gpt2spec import document, loading, snapshot, standin
+from gpt2spec import compare, document, loading, standin
 from gpt2spec.standin import MARKER
 
 MODES = ("auto", "hub", "standin")  # --weights
@@ -163,5 +163,5 @@ def identify(model: Any) -> Weights:
         for value, printed in zip(row, printed_row, strict=True)
     ]
     deviation = max(abs(value - float(printed)) for value, printed in pairs)
-    matches = all(snapshot.within(value, printed) for value, printed in pairs)
+    matches = all(compare.within(value, printed) for value, printed in pairs)
     return Weights(is_openai=matches, deviation=deviation, source=source())

@@ -6,7 +6,7 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
-from gpt2spec import causes, document, loading, snapshot as numeric
+from gpt2spec import causes, compare as numeric, document, loading
 from gpt2spec.run import next_token_log_probs
 
 # In [30]: the two later "Quomatarus" are predicted piece by piece. Index i of

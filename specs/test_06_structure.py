@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from gpt2spec import causes, document, loading, snapshot as numeric
+from gpt2spec import causes, compare as numeric, document, loading
 
 # In [31] lists block 0's parameters and the rest, with their shapes (in snapshots/document/).
 PARAMETERS = [

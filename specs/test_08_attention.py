@@ -8,7 +8,7 @@ from fancy_einsum import einsum
 from jaxtyping import Float
 from torch import Tensor
 
-from gpt2spec import loading, snapshot as numeric
+from gpt2spec import compare as numeric, loading
 
 LAYERS = [pytest.param(i, id=f"layer {i}") for i in range(12)]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gpt2spec import document, fidelity, loading, paired, timing, snapshot as numeric
+from gpt2spec import compare as numeric, document, fidelity, loading, paired, timing
 
 # TransformerLens's guide to numerical divergence (docs/source/content/debugging_numerical_divergence.md):
 # its bridge against Hugging Face in float32 with eager attention differs typically by under 5e-5;

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from gpt2spec import document, fidelity, flops, grid, loading, memory, paired, scaling, timing
+from gpt2spec.plugin.keys import REPORT
 
 pytestmark = pytest.mark.scaling
 
@@ -41,7 +42,7 @@ def hugging_face_models():
 
 
 @pytest.fixture(scope="module")
-def implementation(model_on, hugging_face_models, scaling_results):
+def implementation(model_on, hugging_face_models, pytestconfig):
     """``implementation(name, device, dtype, tokens)``: (the call that returns its logits, its attention, its load seconds)."""
 
     def get(name: str, device: str, dtype: str, tokens: torch.Tensor) -> tuple[Callable[[], Any], str, float | None]:
@@ -51,7 +52,7 @@ def implementation(model_on, hugging_face_models, scaling_results):
             return (lambda: model(tokens).logits), attention, load_s
         model = model_on(device, getattr(torch, dtype))
         step = "load the model" + ("" if dtype == "float32" else f" in {dtype}")
-        load_s = scaling_results.tally.seconds.get((device, step))  # model_on timed it
+        load_s = pytestconfig.stash[REPORT].seconds.get((device, step))  # model_on timed it
         call = (lambda: model(tokens)) if name == "tl-forward" else (lambda: model.run_with_cache(tokens)[0])
         return call, TL_ATTENTION, load_s
 

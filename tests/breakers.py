@@ -91,10 +91,10 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--pretend-openai"):
         import dataclasses
 
-        from gpt2spec import plugin
+        from gpt2spec.plugin import models
 
-        real = plugin.identify
-        plugin.identify = lambda model: dataclasses.replace(real(model), is_openai=True)
+        real = models.identify
+        models.identify = lambda model: dataclasses.replace(real(model), is_openai=True)
     kind = config.getoption("break_kind")
     if kind:
         from gpt2spec import loading

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from gpt2spec.snapshot import NUMBER
+from gpt2spec.compare import NUMBER
 
 from .conftest import ROOT
 

@@ -17,7 +17,7 @@ from safetensors import SafetensorError
 from syrupy.extensions.amber.serializer import AmberDataSerializer
 
 from gpt2spec import standin
-from gpt2spec.snapshot import numbers_match
+from gpt2spec.compare import numbers_match
 
 from .conftest import ROOT, run_pytest
 from .test_standin import digest

@@ -10,6 +10,8 @@ import pytest
 import torch
 
 from gpt2spec import page
+from gpt2spec.page import figures, values
+from gpt2spec.page.sections import Section
 from gpt2spec.report import Record, Tally
 
 from .conftest import run_pytest
@@ -34,7 +36,7 @@ def report(standin_home, tmp_path_factory):
     path = tmp_path_factory.mktemp("page") / "report.html"
     result = run_pytest(
         "specs/test_01_config.py", "specs/test_05_output.py", "specs/test_08_attention.py",
-        "--spec-report", str(path), hf_home=standin_home,
+        "--spec-report", str(path), "-p", "tests.page_plugin", hf_home=standin_home,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:]
     return path
@@ -42,7 +44,7 @@ def report(standin_home, tmp_path_factory):
 
 def visible(text: str) -> str:
     """The page's text as a reader sees it: no tags, no attributes, entities decoded."""
-    body = text[text.index("<body") : text.index('<script type="' + page.LIBRARY)]
+    body = text[text.index("<body") : text.index('<script type="' + figures.LIBRARY)]
     return html.unescape(re.sub(r"<[^>]+>", " ", body))
 
 
@@ -73,6 +75,13 @@ def test_a_parametrized_claim_is_one_table(report):
     assert "getattr(model.cfg, field)" in config and "cfg.d_vocab" in table and "50257" in table
 
 
+def test_a_plugin_adds_a_section_after_the_document_s(report):
+    text = report.read_text()
+    assert text.index('<h2 id="from-a-plugin">') > text.index('<h2 id="test_08_attention"')
+    assert "<td>&lt;asked&gt;</td><td>at the end</td>" in text, "its words escaped"
+    assert '<a href="#from-a-plugin">' in text
+
+
 def test_a_skip_reason_shared_by_many_claims_is_said_once(report):
     seen = visible(report.read_text())
     assert seen.count(OPENAI) == 1, "the reason OpenAI-only claims are skipped, said once at the top"
@@ -98,10 +107,17 @@ def test_the_page_is_small_and_offline(report):
     assert sorted(name.strip() for name in libraries) == ["circuitsvis", "plotly.js"], "each library once"
 
 
+def cells(observed: str, expected: str, ok: bool) -> tuple[str, str]:
+    """(expected, observed) of one comparison, as the page's template writes them."""
+    value = page.environment().get_template("parts.html.j2").module.value
+    pair = values.comparison({"kind": "document", "observed": observed, "expected": expected, "ok": ok})
+    return tuple(str(value(v)) for v in pair)
+
+
 def test_a_differing_number_is_marked_with_its_distance():
     observed = "list([\n  0.051700,\n  -0.127400,\n  0.050200,\n])"
     printed = "list([\n  0.0517,\n  -0.0274,\n  0.0502,\n])"
-    expected, shown = page.comparison_cells({"kind": "document", "observed": observed, "expected": printed, "ok": False})
+    expected, shown = cells(observed, printed, ok=False)
     assert expected == '<span class="value">[0.0517, -0.0274, 0.0502]</span>'
     assert '<mark class="off"' in shown and ">-0.127400</mark>" in shown
     assert shown.count("<mark") == 1, "only the number that differs is marked"
@@ -110,18 +126,24 @@ def test_a_differing_number_is_marked_with_its_distance():
 
 def test_a_number_within_its_printed_precision_is_not_marked():
     observed, printed = "list([\n  0.051740,\n])", "list([\n  0.0517,\n])"  # 4e-5 off: inside half a unit + noise
-    _, shown = page.comparison_cells({"kind": "document", "observed": observed, "expected": printed, "ok": True})
+    _, shown = cells(observed, printed, ok=True)
     assert "<mark" not in shown and "differ" not in shown
 
 
 def test_text_that_differs_is_said_to():
-    _, shown = page.comparison_cells({"kind": "baseline", "observed": "' the'", "expected": "' that'", "ok": False})
+    _, shown = cells("' the'", "' that'", ok=False)
     assert "the text differs" in shown
+
+
+def test_every_word_is_escaped():
+    """The templates escape what they are given: a claim's words, its code, its values."""
+    _, shown = cells("'<b>'", "'<i>'", ok=False)
+    assert "<b>" not in shown and "&lt;b&gt;" in shown
 
 
 @pytest.fixture
 def made_up(tmp_path) -> Path:
-    """A page from a made-up run (no model): a failed claim, and a figure another module added."""
+    """A page from a made-up run (no model): a failed claim, and a section another plugin adds."""
     import plotly.express as px
 
     tally = Tally()
@@ -135,9 +157,10 @@ def made_up(tmp_path) -> Path:
         tally.records[record.nodeid] = record
     failed = tally.records["specs/test_04_embedding.py::test_corner[cuda]"]
     failed.outcome, failed.comparisons[0] = "failed", {**failed.comparisons[0], "observed": "list([\n  0.0600,\n])", "ok": False}
-    tally.figures["scaling: a line another helper draws"] = px.line(y=[1, 2, 3]).to_html(full_html=False, include_plotlyjs=False)
+    line = px.line(y=[1, 2, 3]).to_html(full_html=False, include_plotlyjs=False)
+    added = Section("added", "Added <by> a plugin", text="a ``table``", pre=["a  b"], figures={"scaling: a line another helper draws": line})
     path = tmp_path / "made_up.html"
-    page.write(path, tally)
+    page.write(path, tally, sections=[added])
     return path
 
 
@@ -146,6 +169,12 @@ def test_a_failure_on_one_device_shows_that_device_s_number(made_up):
     assert "on CUDA:" in text and ">0.0600</mark>" in text and "off by 0.0083" in text
     assert "✓ holds" in text and "✗ failed" in text
     assert 'href="#c' in text[: text.index('<h2 id="test_04_embedding"')], "the summary links the failed claim"
+
+
+def test_a_section_given_to_the_page_is_escaped(made_up):
+    text = made_up.read_text()
+    assert text.index('<h2 id="added">Added &lt;by&gt; a plugin</h2>') > text.index('<h2 id="test_04_embedding"')
+    assert "<p>a <code>table</code></p>" in text and "<pre>a  b</pre>" in text
 
 
 def test_a_failure_many_claims_share_is_said_once(tmp_path):

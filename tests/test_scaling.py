@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from gpt2spec import flops, grid, memory, report, scaling, scaling_table, standin, timing
+from gpt2spec import flops, grid, memory, scaling, scaling_table, standin, timing
 
 from .conftest import run_pytest
 
@@ -77,9 +77,8 @@ def test_the_table_and_the_plot_name_every_point():
     assert any("VmHWM" in line for line in notes) and any("95% confidence interval" in line for line in notes)
     figures = scaling_table.figures(points)
     assert len(figures) == 1 and "TransformerLens forward" in next(iter(figures.values()))
-    tally = report.Tally()
-    scaling.Scaling(points=points, tally=tally).pytest_sessionfinish(None)
-    assert list(tally.figures) == list(figures)  # the page draws what the run measured
+    (section,) = scaling.Scaling(points=points).pytest_spec_page_sections(config=None)
+    assert list(section.figures) == list(figures) and section.pre == lines + notes  # the page shows what the run measured
 
 
 def test_the_same_tokens_fill_any_shape():

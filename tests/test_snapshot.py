@@ -4,7 +4,8 @@ import shutil
 
 import pytest
 
-from gpt2spec.snapshot import NOISE_ABS, numbers_match, tolerance, within, without_device
+from gpt2spec.compare import NOISE_ABS, numbers_match, tolerance, within
+from gpt2spec.snapshot import without_device
 
 from .conftest import ROOT, run_pytest
 

@@ -1,0 +1,49 @@
+"""The ``bench`` fixture (pytest-benchmark, device-aware) and the opt-in scaling benchmark's wiring."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+from gpt2spec import report, scaling, timing
+from gpt2spec.plugin.keys import SCALING
+
+
+@pytest.hookimpl(trylast=True)  # the tally (outputs.py) exists by then
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("--scaling"):
+        return
+    if config.getoption("benchmark_disable", False) and not config.getoption("benchmark_enable", False):
+        raise pytest.UsageError("--scaling measures with pytest-benchmark: drop --benchmark-disable")
+    config.stash[SCALING] = scaling.Scaling()
+    config.pluginmanager.register(config.stash[SCALING], "gpt2spec-scaling")
+
+
+@pytest.fixture(scope="session")
+def scaling_results(pytestconfig: pytest.Config) -> scaling.Scaling:
+    """Where the scaling benchmark's points go (only with --scaling)."""
+    return pytestconfig.stash[SCALING]
+
+
+@pytest.fixture
+def bench(benchmark: Any, device: str, request: pytest.FixtureRequest) -> Callable[[Callable[[], Any]], Any]:
+    """``bench(fn)`` times ``fn`` on this test's device and returns its result; ``bench(fn, shared=x)``
+    where the session already computed ``x = fn()`` (see timing.measure).
+
+    Grouped by claim (the test id without the device) so CPU and CUDA sit side by side.
+    """
+    benchmark.group = report.claim_id(request.node)
+    benchmark.extra_info["device"] = device
+
+    def keep() -> None:
+        if benchmark.stats is not None:
+            request.node.user_properties.append(("median_s", benchmark.stats.stats.median))
+
+    request.addfinalizer(keep)
+
+    return lambda fn, **shared: timing.measure(benchmark, device, fn, **shared)
+
+
+def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:
+    machine_info.update(timing.machine_info())

@@ -1,0 +1,115 @@
+"""The devices, GPT-2 small loaded once per device (and dtype), and the document's shared run.
+
+Whose weights are settled after collection, and only when a collected claim needs the model; a
+setup that cannot load it ends the run once, in one line.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+import pytest
+import torch
+
+from gpt2spec import loading, provenance, weights as whose
+from gpt2spec.plugin.keys import DEVICES, FACTS, REPORT
+from gpt2spec.run import DocumentRun, document_run
+from gpt2spec.weights import Weights, identify
+
+MODEL_FIXTURES = {"model", "run", "weights"}
+
+
+def skip_without(device: str) -> None:
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("CUDA is not available on this machine (the CPU run covers the claim)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "device" in metafunc.fixturenames:
+        metafunc.parametrize("device", metafunc.config.stash[DEVICES], indirect=True, scope="session")
+
+
+def needs_model(session: pytest.Session) -> bool:
+    return not session.config.option.collectonly and any(
+        MODEL_FIXTURES & set(getattr(item, "fixturenames", ())) for item in session.items
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # before the terminal reports the collection, with our line
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Settle whose weights (--weights), and fail fast, in one line, on a setup that cannot load the
+    model. Only when a collected claim needs the model: a table of contents or the machinery's
+    own tests need none."""
+    if not needs_model(session):
+        return
+    try:
+        whose.choose(session.config.getoption("--weights"), say=lambda line: print(line, file=sys.stderr))
+        loading.check_offline_cache()
+        loading.check_cache_files()
+    except loading.SetupError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+@pytest.fixture(scope="session")
+def device(request: pytest.FixtureRequest) -> str:
+    name = getattr(request, "param", "cpu")
+    skip_without(name)
+    return name
+
+
+@pytest.fixture(scope="session")
+def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
+    """``model_on(device, dtype=float32)``: GPT-2 small on that device in that dtype, loaded the first
+    time it is asked for."""
+    loaded: dict[tuple[str, torch.dtype], Any] = {}
+
+    def get(device: str, dtype: torch.dtype = torch.float32) -> Any:
+        skip_without(device)
+        key = device, dtype
+        if key not in loaded:
+            step = "load the model" + ("" if dtype == torch.float32 else f" in {str(dtype).removeprefix('torch.')}")
+            try:
+                with pytestconfig.stash[REPORT].timed(device, step):
+                    loaded[key] = loading.load(device, dtype)
+                if dtype == torch.float32 and pytestconfig.getoption("--spec-results"):  # only the results file keeps them
+                    pytestconfig.stash.setdefault(FACTS, {})[device] = provenance.model_facts(loaded[key])
+            except loading.SetupError as error:
+                pytest.exit(str(error), returncode=4)
+            except OSError as error:  # huggingface_hub / transformers: no network, missing files
+                first = str(error).strip().splitlines()[0]
+                pytest.exit(f"could not load GPT-2 small ({first}): see README, 'Troubleshooting'", returncode=4)
+            except Exception as error:  # anything else: end the run once, not once per test
+                if pytestconfig.option.fulltrace:
+                    raise
+                first = (str(error).strip().splitlines() or [""])[0]
+                pytest.exit(
+                    f"could not load GPT-2 small on {device} ({type(error).__name__}: {first}): "
+                    "is the cache whole? --full-trace shows where it failed",
+                    returncode=4,
+                )
+        return loaded[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def model(device: str, model_on: Callable[[str], Any]) -> Any:
+    """GPT-2 small, loaded once per device through TransformerLens's own entry point."""
+    return model_on(device)
+
+
+@pytest.fixture(scope="session")
+def weights(model: Any, device: str, pytestconfig: pytest.Config) -> Weights:
+    found = identify(model)
+    pytestconfig.stash[REPORT].weights[device] = found
+    return found
+
+
+@pytest.fixture(scope="session")
+def run(model: Any, device: str, pytestconfig: pytest.Config) -> DocumentRun:
+    """The document's tokens, logits and cache on its example text: one forward pass a device."""
+    with pytestconfig.stash[REPORT].timed(device, "run_with_cache on the document's text"):
+        result = document_run(model)
+    pytestconfig.stash[REPORT].runs[device] = result
+    return result

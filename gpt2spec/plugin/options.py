@@ -1,0 +1,104 @@
+"""The command line: the options, their checks when pytest starts, and the opt-in parts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from gpt2spec import loading, weights as whose
+from gpt2spec.plugin.keys import DEVICES, LEFT_OUT
+
+# Opt-in parts, marker -> the option that runs them: each costs more than the document itself
+# (the scaling grid takes minutes; half precision loads the model twice more).
+OPT_IN = {"scaling": "--scaling", "half_precision": "--half-precision"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gpt2spec", "GPT-2 small specification")
+    group.addoption(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="run the claims on cpu, cuda, or both (auto: CPU and CUDA, CUDA skipped where absent)",
+    )
+    group.addoption(
+        "--weights",
+        choices=whose.MODES,
+        default="auto",
+        help="whose GPT-2 small: auto (the Hugging Face cache or hub, else the stand-in, built once), "
+        "hub (OpenAI's, never a stand-in), standin (seeded weights around GPT-2's real config; offline)",
+    )
+    group.addoption(
+        "--spec-report",
+        metavar="PATH",
+        type=Path,
+        help="write the run as one self-contained HTML page that reads like the notebook",
+    )
+    group.addoption(
+        "--spec-results",
+        metavar="PATH",
+        type=Path,
+        help="write each claim's outcome as JSON, for `python -m gpt2spec.compat` (claims x versions)",
+    )
+    group.addoption(
+        "--scaling",
+        action="store_true",
+        help="also run the scaling benchmark (specs/test_11_scaling.py): sequence lengths, batch sizes, dtypes; minutes",
+    )
+    group.addoption(
+        "--half-precision",
+        action="store_true",
+        help="also run the claims that hold for any weights in bfloat16 and float16 "
+        "(specs/test_12_half_precision.py; loads the model once more per dtype)",
+    )
+    group.addoption(
+        "--require-pretrained",
+        action="store_true",
+        help="fail, instead of skip, the claims that need OpenAI's weights when the weights are not OpenAI's",
+    )
+
+
+@pytest.hookimpl(tryfirst=True)  # refuse a run that cannot work before the other parts set up
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("numprocesses", None) or config.getoption("dist", "no") != "no":
+        raise pytest.UsageError(
+            "-n/--numprocesses (pytest-xdist) is not supported: the summary, the page and the results "
+            "file are gathered in one process, and each worker would load GPT-2 small again; run without -n"
+        )
+    try:
+        loading.check_supported()
+        config.stash[DEVICES] = loading.resolve_device(config.getoption("--device"))
+    except loading.SetupError as error:
+        raise pytest.UsageError(str(error)) from None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without their option, the opt-in parts are deselected (pytest counts them as deselected)."""
+    skipped = {marker for marker, option in OPT_IN.items() if not config.getoption(option)}
+    off = [item for item in items if any(item.get_closest_marker(marker) for marker in skipped)]
+    if off:
+        items[:] = [item for item in items if not any(item.get_closest_marker(marker) for marker in skipped)]
+        config.hook.pytest_deselected(items=off)
+        config.stash[LEFT_OUT] = {
+            OPT_IN[m]: sum(1 for item in off if item.get_closest_marker(m)) for m in OPT_IN if m in skipped
+        }
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    v = loading.versions()
+    return [
+        "gpt2spec: " + ", ".join(f"{k} {val}" for k, val in v.items()),
+        "gpt2spec: devices: " + ", ".join(
+            d + ("" if d == "cpu" or torch.cuda.is_available() else " (not available here: skipped)")
+            for d in config.stash[DEVICES]
+        ),
+    ]
+
+
+def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
+    lines = [f"gpt2spec: GPT-2 small from {whose.source()}"] if whose.CHOSEN is not None else []
+    if left_out := {option: n for option, n in config.stash.get(LEFT_OUT, {}).items() if n}:
+        lines.append("gpt2spec: opt-in, not in this run: " + ", ".join(f"{option} ({n} tests)" for option, n in left_out.items()))
+    return lines

@@ -1,0 +1,50 @@
+"""The ``snapshot`` and ``printed`` fixtures: syrupy's, with numeric entries, one folder per source
+of truth (see snapshot.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gpt2spec.snapshot import DOCUMENT, NumericSnapshotExtension
+from gpt2spec.weights import Weights
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Registered now, after syrupy's plugin (the package loads with -p, before it), so that this
+    # ``snapshot`` overrides syrupy's.
+    config.pluginmanager.register(Snapshots(), "gpt2spec-snapshots")
+
+
+class Snapshots:
+    @pytest.fixture
+    def snapshot(self, snapshot: Any, request: pytest.FixtureRequest) -> Any:
+        """syrupy's snapshot, numeric, stored under snapshots/<weights>/: a baseline for these weights.
+
+        On OpenAI's weights, an entry nobody has recorded yet (the document prints no such value)
+        passes with a warning saying how to record it, so a user's first real run does not fail.
+        """
+        found: Weights = request.getfixturevalue("weights")
+        root = Path(request.config.rootpath) / "snapshots"
+        extension = NumericSnapshotExtension.for_folder(root, found.snapshot_id, missing_ok=found.is_openai)
+        return recorded(snapshot.use_extension(extension), request, "baseline")
+
+    @pytest.fixture
+    def printed(self, snapshot: Any, request: pytest.FixtureRequest) -> Any:
+        """A snapshot under snapshots/document/: the document's printed outputs, transcribed as printed."""
+        root = Path(request.config.rootpath) / "snapshots"
+        return recorded(snapshot.use_extension(NumericSnapshotExtension.for_folder(root, DOCUMENT)), request, "document")
+
+
+def recorded(assertion: Any, request: pytest.FixtureRequest, kind: str) -> Any:
+    """Keep what each comparison saw (for the report): the observed and the expected text."""
+
+    def keep() -> None:
+        for result in assertion.executions.values():
+            seen = {"kind": kind, "observed": result.asserted_data, "expected": result.recalled_data, "ok": result.success}
+            request.node.user_properties.append(("comparison", seen))
+
+    request.addfinalizer(keep)
+    return assertion

@@ -1,0 +1,67 @@
+"""The run in a few lines, one summary that the terminal (``report``) and the page both render:
+whose weights on which devices, how many runs ended how (in ``outcomes.ORDER``), and the times."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from gpt2spec import outcomes
+
+
+@dataclass(frozen=True)
+class Weights:
+    devices: list[str]  # the devices that loaded the same weights
+    verdict: str  # weights.Weights.verdict: OpenAI's GPT-2 small or not, and why
+    source: str  # where they came from
+
+
+@dataclass(frozen=True)
+class Counts:
+    document: bool  # the document's claims (a cell), or the claims beyond it
+    counts: list[tuple[str, int]]  # (outcome code, runs), in outcomes.ORDER
+
+
+@dataclass(frozen=True)
+class Summary:
+    weights: list[Weights]
+    counts: list[Counts]  # the document's claims first; a group without runs is left out
+    total_s: float  # the whole run, so far
+    steps: list[tuple[str, str, float]]  # (device, step, seconds): the shared work, timed once
+
+
+def of(tally: Any) -> Summary:
+    """The summary of ``tally`` (a ``report.Tally``) as it stands now."""
+    same: dict[tuple[str, str], list[str]] = {}
+    for device, found in tally.weights.items():
+        same.setdefault((found.verdict, found.source), []).append(device)
+    counts = []
+    for document in (True, False):
+        ran = [r for r in tally.records.values() if (r.cell is not None) == document and r.outcome != "not run"]
+        if ran:
+            n = Counter(outcomes.code(tally.kind(r)) for r in ran)
+            counts.append(Counts(document, sorted(n.items(), key=lambda kv: _rank(kv[0]))))
+    return Summary(
+        weights=[Weights(devices, verdict, source) for (verdict, source), devices in same.items()],
+        counts=counts,
+        total_s=time.perf_counter() - tally.started,
+        steps=[(device, step, s) for (device, step), s in tally.seconds.items()],
+    )
+
+
+def _rank(code: str) -> int:
+    return outcomes.ORDER.index(code) if code in outcomes.ORDER else len(outcomes.ORDER)
+
+
+def terminal_lines(summary: Summary) -> list[str]:
+    """The summary as the terminal says it."""
+    lines = [f"weights on {', '.join(w.devices)}: {w.verdict}; from {w.source}" for w in summary.weights]
+    for group in summary.counts:
+        title = "document claims" if group.document else "beyond the document"
+        lines.append(f"{title}: " + ", ".join(f"{n} {outcomes.label(code)}" for code, n in group.counts))
+    steps = ", ".join(f"{step} on {device} {s:.2f} s" for device, step, s in summary.steps)
+    total = summary.total_s
+    lines.append(f"time: the whole run {total:.1f} s; of it {steps}" if steps else f"time: {total:.1f} s")
+    return lines
