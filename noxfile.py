@@ -3,12 +3,13 @@
     nox -l                      # the sessions
     nox -s tl-3.9               # one version
     nox -s tl-2.18 tl-3.9 tl-4.3 compat   # all, then results/ and COMPATIBILITY.md
-    nox -s tl-newest transformers-oldest transformers-newest   # the upgrade radar
-
+    nox -s tl-newest transformers-oldest transformers-newest torch-oldest torch-newest   # the upgrade radar
+    nox -s bisect -- transformer_lens 3.0.0 3.9.0   # which release changed what (by hand)
 
 Each session installs torch first (``TORCH_SPEC``, default ``torch==2.13.0``: the CPU wheel this
 project's machines carry; a bare ``torch`` would pull a CUDA build of several GB), then the
-project with that TransformerLens and only the pins it needs to import, and runs the specs with
+project with that TransformerLens and only the pins it needs to import, says what each axis
+package was asked for and what it got (``prepare``: exit 3 where they differ), and runs the specs with
 ``--weights standin`` (the stand-in is built once, into the user cache, and shared by every
 session), writing its results for ``compat``. ``nox -s ... -- --weights hub`` runs them on
 OpenAI's weights instead (the workflow in .github/workflows/ does, with --require-pretrained):
@@ -17,12 +18,15 @@ the last ``--weights`` given wins.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
 
 import nox
+from packaging.version import Version  # nox's own dependency
 
 nox.options.default_venv_backend = "venv"
 nox.options.sessions = ["tl-4.3"]
@@ -52,7 +56,30 @@ PYTEST = ["pytest", "--benchmark-disable", "--device", "cpu", "--weights", "stan
 def specs(session: nox.Session, version: str) -> None:
     session.install(TORCH_SPEC)
     session.install("-e", project(session), *VERSIONS[version], TORCH_SPEC)  # torch repeated: keep the wheel above
-    session.run(*PYTEST, "specs", "tests/test_standin.py", f"--spec-results={RESULTS / f'tl-{version}.json'}", *session.posargs)
+    out = RESULTS / f"tl-{version}.json"
+    axes = prepare(session, f"tl-{version}", f"transformer_lens=={version}.*")
+    session.run(*PYTEST, "specs", "tests/test_standin.py", f"--spec-results={out}", *session.posargs)
+    session.run("python", "-m", "gpt2spec.radar", "attach", str(axes), str(out))
+
+
+# Exit code of a session that could not install what it was asked for (gpt2spec.radar.NOT_INSTALLED).
+NOT_INSTALLED = 3
+
+
+def prepare(session: nox.Session, name: str, *asks: str) -> Path:
+    """Install what each axis package (TransformerLens, transformers, torch) was asked for and say it in
+    one line each (asked; offered; installed; why they differ): python -m gpt2spec.radar. A version
+    asked for that pip cannot install stops the session with exit 3, unless GPT2SPEC_ACCEPT_INSTALLABLE=1."""
+    asked = {"transformer_lens": "transformer_lens", "transformers": "transformers", "torch": TORCH_SPEC}
+    for ask in asks:  # PACKAGE=newest, PACKAGE=oldest or a requirement, replacing that package's default
+        asked[re.match(r"[\w.-]+", ask).group().lower().replace("-", "_")] = ask
+    axes = RESULTS / f"{name}.axes.json"
+    axes.unlink(missing_ok=True)
+    session.run("python", "-m", "gpt2spec.radar", "prepare", str(axes), *asked.values(), "--keep", TORCH_SPEC,
+                success_codes=[0, NOT_INSTALLED])  # fmt: skip
+    if json.loads(axes.read_text())["refused"]:
+        raise SystemExit(NOT_INSTALLED)  # the line above says what and why; nox would exit 1 for any failure
+    return axes
 
 
 def _session_for(version: str):
@@ -72,7 +99,7 @@ for _version in VERSIONS:
 # fails when a claim that held there fails now.
 COMMITTED = ROOT / "results"  # the pinned sessions' results COMPATIBILITY.md is made from
 RADAR = RESULTS / "radar"
-NEWEST_PINNED = max(VERSIONS, key=lambda v: [int(x) for x in v.split(".")])
+NEWEST_PINNED = max(VERSIONS, key=Version)
 
 
 def pinned(session: nox.Session) -> None:
@@ -80,17 +107,16 @@ def pinned(session: nox.Session) -> None:
     session.install("-e", project(session), *VERSIONS[NEWEST_PINNED], TORCH_SPEC)
 
 
-def radar(session: nox.Session, name: str, *upgrade: str) -> None:
-    """Run the specs after ``pip install --upgrade *upgrade`` and report what changed."""
-    if upgrade:  # past the project's own pins where the index has more: pip says which it breaks
-        session.install("--upgrade", *upgrade, TORCH_SPEC)
-    session.run("python", "-c", "import gpt2spec.provenance as p; print(p.environment())")
+def radar(session: nox.Session, name: str, *asks: str) -> None:
+    """Run the specs on what ``asks`` install (e.g. ``transformers=newest``) and report what changed."""
+    axes = prepare(session, f"radar/{name}", f"transformer_lens=={NEWEST_PINNED}.*", *asks)  # asks given win
     out = RADAR / f"{name}.json"
     out.unlink(missing_ok=True)
     session.run(
         *PYTEST, "specs", f"--spec-results={out}", *session.posargs,
         success_codes=[0, 1],  # failed claims: the report below says which, against the baseline
     )  # fmt: skip
+    session.run("python", "-m", "gpt2spec.radar", "attach", str(axes), str(out))
     baseline = COMMITTED / f"tl-{NEWEST_PINNED}.json"
     old, new = (str(path.relative_to(ROOT)) for path in (baseline, out))  # nox runs in ROOT: short paths in the report
     session.run("python", "-m", "gpt2spec.changes", old, new, "-o", str(Path(new).with_suffix(".md")))
@@ -100,33 +126,49 @@ def radar(session: nox.Session, name: str, *upgrade: str) -> None:
 def tl_newest(session: nox.Session) -> None:
     """The newest TransformerLens (and transformers) the index offers, against the committed results."""
     pinned(session)
-    radar(session, "tl-newest", "transformer_lens", "transformers")
-
-
-def transformers_floor(session: nox.Session) -> str:
-    """The oldest transformers the installed TransformerLens declares it supports (its Requires-Dist)."""
-    code = (
-        "import importlib.metadata as m; "
-        "print(*[r for r in m.requires('transformer_lens') if r.replace(' ', '').startswith('transformers>=')])"
-    )
-    requirement = (session.run("python", "-c", code, silent=True) or "").strip()
-    if not requirement:
-        session.error("TransformerLens declares no 'transformers>=' in its Requires-Dist: no oldest to pin")
-    return requirement.replace(" ", "").removeprefix("transformers>=").split(",")[0].split(";")[0]
+    radar(session, "tl-newest", "transformer_lens=newest", "transformers=newest")
 
 
 @nox.session(name="transformers-oldest")
 def transformers_oldest(session: nox.Session) -> None:
     """The oldest transformers the newest pinned TransformerLens supports, against the committed results."""
     pinned(session)
-    radar(session, "transformers-oldest", f"transformers=={transformers_floor(session)}")
+    radar(session, "transformers-oldest", "transformers=oldest")
 
 
 @nox.session(name="transformers-newest")
 def transformers_newest(session: nox.Session) -> None:
     """The newest transformers on the index under the newest pinned TransformerLens, against the committed results."""
     pinned(session)
-    radar(session, "transformers-newest", "transformers")
+    radar(session, "transformers-newest", "transformers=newest")
+
+
+# The torch axis. Only the CPU wheel on this project's machines installs without gigabytes of CUDA
+# libraries: elsewhere give torch's index the way pip takes it (PIP_EXTRA_INDEX_URL, e.g.
+# https://download.pytorch.org/whl/cpu, as the workflow does); TORCH_SPEC is what every other install keeps.
+@nox.session(name="torch-oldest")
+def torch_oldest(session: nox.Session) -> None:
+    """The oldest torch the newest pinned TransformerLens declares it supports, against the committed results."""
+    pinned(session)
+    radar(session, "torch-oldest", "torch=oldest")
+
+
+@nox.session(name="torch-newest")
+def torch_newest(session: nox.Session) -> None:
+    """The newest torch on the index (PIP_EXTRA_INDEX_URL) under the newest pinned TransformerLens, against the committed results."""
+    pinned(session)
+    radar(session, "torch-newest", "torch=newest")
+
+
+@nox.session(reuse_venv=True)
+def bisect(session: nox.Session) -> None:
+    """Which release between two versions changed each claim (nox -s bisect -- PACKAGE OLD NEW): run
+    by hand, its finding committed to results/history/; each release's results cached in .nox/bisect-cache."""
+    if len(session.posargs) < 3:
+        session.error("give a package and two of its versions: nox -s bisect -- transformer_lens 3.0.0 3.9.0")
+    session.install(TORCH_SPEC)
+    session.install("-e", ".", TORCH_SPEC)
+    session.run("python", "-m", "gpt2spec.bisect", *session.posargs, "--torch", TORCH_SPEC)
 
 
 @nox.session(python=False)
@@ -141,4 +183,5 @@ def compat(session: nox.Session) -> None:
     for path in fresh:
         shutil.copyfile(path, COMMITTED / path.name)
     found = sorted(str(COMMITTED / f"tl-{v}.json") for v in VERSIONS if (COMMITTED / f"tl-{v}.json").exists())
-    session.run(sys.executable, "-m", "gpt2spec.compat", *found, "-o", "COMPATIBILITY.md")
+    history = sorted(str(path) for path in (COMMITTED / "history").glob("*.json"))  # nox -s bisect's findings
+    session.run(sys.executable, "-m", "gpt2spec.compat", *found, *(["--history", *history] if history else []), "-o", "COMPATIBILITY.md")

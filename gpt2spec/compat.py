@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gpt2spec import compare
-from gpt2spec.report import OPENAI_SKIP
+from packaging.version import Version
+
+from gpt2spec import compare, outcomes, provenance, radar
 
 
 def drift(comparisons: list[dict]) -> float | None:
@@ -31,7 +32,7 @@ def drift(comparisons: list[dict]) -> float | None:
     return worst
 
 
-def results(tally: Any, versions: dict[str, str], provenance: dict | None = None) -> dict:
+def results(tally: Any, versions: dict[str, str], where: dict | None = None) -> dict:
     """What one run found, claim by claim (its CPU records: the device does not change a claim),
     and where it ran (``gpt2spec.provenance.of_run``)."""
     claims: dict[str, dict] = {}
@@ -39,57 +40,60 @@ def results(tally: Any, versions: dict[str, str], provenance: dict | None = None
         if r.outcome == "not run" or (r.device and r.device != "cpu"):
             continue
         claims[r.claim] = {
-            "outcome": tally.kind(r),
+            "outcome": outcomes.code(tally.kind(r)),
             "reason": r.reason,
             "versioned": r.versioned,
             "drift": drift([c for c in r.comparisons if c["kind"] == "baseline"]),
         }
-    return {"versions": versions, "provenance": provenance or {}, "claims": claims}
+    return {"format": outcomes.FORMAT, "versions": versions, "provenance": where or {}, "claims": claims}
 
 
-# The rows of the provenance table: label -> how to read it from a run (results without provenance: "-").
-PROVENANCE = {
-    "torch": lambda v, p: v["torch"],
-    "transformers": lambda v, p: v["transformers"],
-    "numpy": lambda v, p: p["numpy"],
-    "Python": lambda v, p: p["python"],
-    "platform": lambda v, p: p["platform"],
-    "device, dtype": lambda v, p: f"{p['device']}, {p['dtype']}",
-    "attention": lambda v, p: p["attention"],
-    "weights": lambda v, p: p["weights"],
-}
+def escape(text: str) -> str:
+    """A Markdown table cell's text: a ``|`` would end the cell (even inside backticks)."""
+    return str(text).replace("|", "\\|")
+
+
+def row(*cells: str) -> str:
+    return "| " + " | ".join(escape(c) for c in cells) + " |"
 
 
 def provenance_rows(runs: list[dict]) -> list[str]:
-    """Where each run ran, one row per fact: the versions, the machine, what the model ran, whose weights."""
-
-    def value(run: dict, read) -> str:
-        try:
-            return str(read(run["versions"], run.get("provenance") or {}))
-        except KeyError:
-            return "-"
-
-    return [f"| {name} | " + " | ".join(value(r, read) for r in runs) + " |" for name, read in PROVENANCE.items()]
+    """Where each run ran, one row per fact (``provenance.FIELDS``; "-" where a run did not record it),
+    then what each axis package was asked for and what was installed (``gpt2spec.radar``)."""
+    found = [provenance.settings(r) for r in runs]
+    rows = [row(label, *(f.get(key, "-") for f in found)) for key, label in provenance.FIELDS.items() if key != "transformer_lens"]
+    axes = [{a["package"]: a for a in (r.get("provenance") or {}).get("axes", [])} for r in runs]
+    for package in dict.fromkeys(p for a in axes for p in a):
+        rows.append(row(f"{package}: asked; offered (oldest allowed to newest); installed", *(radar.Axis(**a[package]).cell() if package in a else "-" for a in axes)))
+    return rows
 
 
 def cell(entry: dict | None, major: int) -> str:
+    """A claim's outcome in one word (results of either format: codes, or format 1's sentences)."""
     if entry is None:
         return "-"
-    if entry["outcome"] == "failed":
+    outcome = outcomes.code(entry["outcome"])
+    if outcome in (outcomes.FAILED, outcomes.ERROR):
         return "**FAIL**"
-    if entry["outcome"] == OPENAI_SKIP:
+    if outcome == outcomes.SKIP_OPENAI:
         return "skip (OpenAI)"
-    if entry["outcome"].startswith("skipped"):
+    if outcome == outcomes.NO_BASELINE:
+        return "no baseline"
+    if outcome in (outcomes.SKIP_CUDA, outcomes.SKIPPED, outcomes.NOT_RUN):
         return "skip"
     if entry["versioned"] and major in entry["versioned"]["majors"]:
         return "version-specific"
     return "pass"
 
 
+def tl(run: dict) -> Version:
+    return Version(run["versions"]["transformer_lens"])
+
+
 def table(runs: list[dict]) -> str:
-    runs = sorted(runs, key=lambda r: [int(x) for x in r["versions"]["transformer_lens"].split(".")[:2]])
+    runs = sorted(runs, key=tl)
     names = [r["versions"]["transformer_lens"] for r in runs]
-    majors = [int(n.split(".")[0]) for n in names]
+    majors = [tl(r).major for r in runs]
     claims = list(dict.fromkeys(c for r in runs for c in r["claims"]))
     lines = [
         "# Claims across TransformerLens versions",
@@ -99,11 +103,11 @@ def table(runs: list[dict]) -> str:
         "that differs from the document's (see the notes). `skip (OpenAI)`: needs OpenAI's weights.",
         "Drift: the largest distance of any number from its baseline in `snapshots/` for those weights.",
         "",
-        "| where it ran | " + " | ".join(f"TL {n}" for n in names) + " |",
+        row("where it ran", *(f"TL {n}" for n in names)),
         "|---|" + "---|" * len(names),
         *provenance_rows(runs),
         "",
-        "| claim | " + " | ".join(f"TL {n}" for n in names) + " | drift |",
+        row("claim", *(f"TL {n}" for n in names), "drift"),
         "|---|" + "---|" * len(names) + "---|",
     ]
     notes: dict[str, str] = {}
@@ -111,7 +115,7 @@ def table(runs: list[dict]) -> str:
         entries = [r["claims"].get(claim) for r in runs]
         drifts = [e["drift"] for e in entries if e and e.get("drift") is not None]
         worst = f"{max(drifts):.1e}" if drifts else ""
-        lines.append(f"| `{claim.removeprefix('specs/')}` | " + " | ".join(cell(e, m) for e, m in zip(entries, majors)) + f" | {worst} |")
+        lines.append(row(f"`{claim.removeprefix('specs/')}`", *(cell(e, m) for e, m in zip(entries, majors)), worst))
         for e in entries:
             if e and e["versioned"]:
                 notes[claim] = e["versioned"]["why"]
@@ -122,12 +126,51 @@ def table(runs: list[dict]) -> str:
     return "\n".join(lines)
 
 
+WORD = {True: "present", False: "absent"}  # a name in a run's list, or not
+
+
+def history(found: list[dict]) -> str:
+    """The release history: what each bisect (``gpt2spec.bisect``, results/history/) found, range by range."""
+    lines = [
+        "## Release history",
+        "",
+        "Which release changed each claim, found by `nox -s bisect -- PACKAGE OLD NEW` (a binary search over",
+        "the index's releases between two versions, offline on the stand-in, CPU; `results/history/`).",
+        "",
+    ]
+    for f in sorted(found, key=lambda f: (f["package"], Version(f["old"]))):
+        lines += [f"### {f['package']} {f['old']} to {f['new']}", ""]
+        lines.append(f"{len(f['releases'])} releases on the index; the search ran {len(f['ran'])}: {'; '.join(f['ran'].values())}.")
+        lines += [f"Not installed: {v}: {why}." for v, why in f["not_installed"].items()]
+        if f.get("also_changed"):
+            moved = ", ".join(f"{k} {a} to {b}" for k, a, b in f["also_changed"])
+            lines.append(f"Between the ends pip also moved {moved}: a change may be theirs (see its cause).")
+        lines.append("")
+        if not f["changes"]:
+            lines += [f"Nothing changed from {f['old']} to {f['new']}: the same claims, outcomes, drift and names.", ""]
+            continue
+        lines += [row("first release", "what changed", "before", "after", "cause"), "|---|---|---|---|---|"]
+        for c in f["changes"]:
+            notes = f["notes"].get(c["first"])
+            first = f"[{c['first']}]({notes})" if notes else c["first"]
+            kind = provenance.NAMES.get(c["kind"], c["kind"])  # a name list's label, or "outcome" / "drift"
+            what = f"{kind}: `{c['what'].removeprefix('specs/')}`"
+            before, after = (WORD.get(v, v) if isinstance(v, bool) else v for v in (c["before"], c["after"]))
+            lines.append(row(first, what, str(before), str(after), c.get("cause") or "not cited yet: see the release notes"))
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m gpt2spec.compat", description=__doc__.split("\n\n")[0])
     p.add_argument("results", nargs="+", type=Path, help="files written by pytest --spec-results")
+    p.add_argument("--history", nargs="*", type=Path, default=[], help="what bisects found (results/history/*.json)")
     p.add_argument("-o", "--output", type=Path, default=Path("COMPATIBILITY.md"))
     args = p.parse_args(argv)
-    args.output.write_text(table([json.loads(path.read_text()) for path in args.results]))
+    page = table([json.loads(path.read_text()) for path in args.results])
+    if args.history:
+        page += "\n" + history([json.loads(path.read_text()) for path in args.history])
+    args.output.write_text(page)
     print(f"wrote {args.output} from {len(args.results)} runs")
     return 0
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from packaging.version import Version
 
 MODEL_NAME = {2: "gpt2-small", 3: "gpt2-small", 4: "gpt2"}  # the name each API's docs use
 SUPPORTED = (2, 3, 4)
@@ -33,7 +34,7 @@ def tl_version() -> str:
 
 
 def tl_major() -> int:
-    return int(tl_version().split(".")[0])
+    return Version(tl_version()).major
 
 
 def versions() -> dict[str, str]:
@@ -78,21 +79,28 @@ def cached_file(name: str) -> Path | None:
     return None
 
 
+def cache_lacks(tokenizer: bool = True) -> str | None:
+    """Is GPT-2 small cached? None when its config, weights and (if asked) tokenizer are; else what is
+    missing, in words."""
+    if cached_file("config.json") is None:
+        return "no GPT-2 small"
+    if cached_file("model.safetensors") is None and cached_file("pytorch_model.bin") is None:
+        return "GPT-2 small's config but no weights (model.safetensors)"
+    whole, pair = TOKENIZER
+    if tokenizer and cached_file(whole) is None and not all(cached_file(name) is not None for name in pair):
+        return f"GPT-2 small's config and weights but no tokenizer ({whole}, or {' and '.join(pair)})"
+    return None
+
+
 def check_offline_cache() -> None:
     """Offline, the cache must hold GPT-2 small's config and weights; say so in one line if not."""
-    if not offline():
+    if not offline() or (lacks := cache_lacks(tokenizer=False)) is None:  # no tokenizer: check_cache_files names the folder
         return
-    standin = "--weights standin"
-    if cached_file("config.json") is None:
-        raise SetupError(
-            f"HF_HUB_OFFLINE=1 and no GPT-2 small in the Hugging Face cache at {hf_home()}: "
-            f"run once online to download it, or run on the stand-in with {standin}"
-        )
-    if cached_file("model.safetensors") is None and cached_file("pytorch_model.bin") is None:
-        raise SetupError(
-            f"the Hugging Face cache at {hf_home()} has GPT-2 small's config but no weights "
-            f"(model.safetensors): run once online to download them, or run on the stand-in with {standin}"
-        )
+    what = "it" if lacks == "no GPT-2 small" else "them"
+    raise SetupError(
+        f"HF_HUB_OFFLINE=1 and {lacks} in the Hugging Face cache at {hf_home()}: "
+        f"run once online to download {what}, or run on the stand-in with --weights standin"
+    )
 
 
 TOKENIZER = ("tokenizer.json", ("vocab.json", "merges.txt"))  # either is enough for GPT-2's tokenizer

@@ -21,9 +21,9 @@ from gpt2spec import paired, timing
 
 FLOOR = (
     "from gpt2spec import document, loading, weights\n"
-    "weights.choose('standin', say=lambda line: None)\n"
-    "model = loading.load('cpu')\n"
-    "model.run_with_cache(model.to_tokens(document.TEXT))\n"
+    "with weights.choose('standin', say=lambda line: None).in_effect():\n"
+    "    model = loading.load('cpu')\n"
+    "    model.run_with_cache(model.to_tokens(document.TEXT))\n"
 )
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--device", "cpu", "--weights", "standin"]
 RUNS = {

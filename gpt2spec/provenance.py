@@ -11,6 +11,26 @@ import importlib.metadata
 import platform
 from typing import Any
 
+# What a results file says about where it ran, in the order tables show it: key -> label.
+FIELDS = {
+    "transformer_lens": "TransformerLens", "torch": "torch", "transformers": "transformers", "numpy": "numpy",
+    "python": "Python", "platform": "platform", "device": "device", "dtype": "dtype", "attention": "attention",
+    "weights": "weights",
+}  # fmt: skip
+# The name lists an upgrade can add to or drop from (gpt2spec.changes compares them).
+NAMES = {
+    "cache_keys": "cache keys of the document's run_with_cache (In [16])",
+    "tl_parameters": "parameters under TransformerLens's names (In [31])",
+    "named_parameters": "model.named_parameters() names",
+}
+
+
+def settings(run: dict) -> dict[str, str]:
+    """A results file's FIELDS, from its versions and provenance (one it did not record is absent)."""
+    found = {**(run.get("provenance") or {}), **run["versions"]}
+    return {key: str(found[key]) for key in FIELDS if found.get(key) is not None}
+
+
 def environment() -> dict[str, str]:
     """The package versions (the header's, and numpy's), Python and the platform this process runs."""
     from gpt2spec import loading

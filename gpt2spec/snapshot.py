@@ -161,3 +161,28 @@ class NumericSnapshotExtension(AmberSnapshotExtension):
             )
             return UNRECORDED
         return data
+
+
+def set_aside_document_entries(report: Any) -> str:
+    """Take the document's entries out of syrupy's unused ones and say what they are, in one line.
+
+    A version-specific claim does not compare the document's printed value on a version that differs
+    from it, by design, and --snapshot-update keeps them (``delete_snapshots``): syrupy's advice to
+    delete them would be wrong. Its count and advice stay for baseline entries, which really are stale.
+    """
+    from syrupy.data import SnapshotCollections
+
+    kept, aside = SnapshotCollections(), 0
+    for collection in report.unused:
+        if Path(collection.location).parent.name == DOCUMENT:
+            aside += len(collection)
+        else:
+            kept.add(collection)
+    if not aside:
+        return ""
+    report.__dict__["unused"] = kept  # syrupy's cached properties: its list, count and advice now read these
+    report.__dict__["num_unused"] = sum(len(collection) for collection in kept)
+    return (
+        f"{aside} of the document's printed values (snapshots/{DOCUMENT}/) {'was' if aside == 1 else 'were'} not compared: version-specific "
+        "claims hold this version to another expectation (COMPATIBILITY.md); --snapshot-update keeps them."
+    )

@@ -7,12 +7,12 @@ The cache's stand-in marker only names the seed for the header; it never decides
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
-import sys
-import urllib.request
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,101 +60,151 @@ class Weights:
 
 @dataclass(frozen=True)
 class Choice:
-    """What ``--weights`` settled on before anything loads, and why, in words."""
+    """Whose weights and which cache: what ``--weights`` settled on before anything loads, and why.
+
+    The plugin keeps it for the run and passes it on; ``in_effect()`` points Hugging Face at it
+    for as long as the run lasts.
+    """
 
     mode: str
-    standin: bool
     why: str
+    home: Path | None = None  # an HF_HOME of our own (the stand-in's); None: the user's Hugging Face cache
+    offline: bool = True  # load without asking the hub (HF_HUB_OFFLINE): all of it is cached
+    endpoint: str | None = None  # the hub it downloads from, when it does
+
+    @property
+    def standin(self) -> bool:
+        return self.home is not None
+
+    @contextlib.contextmanager
+    def in_effect(self) -> Iterator[None]:
+        """Hugging Face reads this choice's cache, offline or not: by environment (for what imports
+        later, and child processes) and on ``huggingface_hub.constants`` (imported already, it read
+        the environment then). Everything is put back on exit."""
+        from huggingface_hub import constants
+
+        env: dict[str, str | None] = {"HF_HUB_OFFLINE": "1" if self.offline else None}
+        values: dict[str, Any] = {"HF_HUB_OFFLINE": self.offline}
+        if self.home is not None:
+            env |= {"HF_HOME": str(self.home), "HF_HUB_CACHE": None}
+            hub = str(self.home / "hub")
+            values |= {"HF_HOME": str(self.home), "HF_HUB_CACHE": hub, "HUGGINGFACE_HUB_CACHE": hub}
+        saved_env = {name: os.environ.get(name) for name in env}
+        saved = {name: getattr(constants, name) for name in values}
+        try:
+            _set_env(env)
+            for name, value in values.items():
+                setattr(constants, name, value)
+            yield
+        finally:
+            _set_env(saved_env)
+            for name, value in saved.items():
+                setattr(constants, name, value)
+
+    def describe(self) -> str:
+        """Where the loader takes GPT-2 small from, in words (asked while ``in_effect``)."""
+        where = loading.cached_file("config.json")
+        if self.endpoint is not None:
+            if where is None or loading.cache_lacks() is not None:
+                return (
+                    f"the Hugging Face cache at {loading.hf_home()}, downloaded from {self.endpoint} "
+                    f"when the model first loads (548 MB, once); {self.why}"
+                )
+            return f"Hugging Face cache {where.parent}, downloaded from {self.endpoint} in this run"
+        if where is None:
+            return f"Hugging Face cache at {loading.hf_home()} (nothing cached); {self.why}"
+        if (seed := standin_seed()) is not None:  # <home>/hub/models--*/snapshots/<rev>/
+            text = f"stand-in weights, seed {seed}, in {where.parents[4]} (offline)"
+            return f"{text}; {self.why}" if self.standin else text
+        return f"Hugging Face cache {where.parent} (offline)"
 
 
-CHOSEN: Choice | None = None  # set once per process by ``choose``; ``source()`` reports it
+def _set_env(values: dict[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
-def hub_error(timeout: float = HUB_TIMEOUT_S) -> str | None:
-    """None if the Hugging Face hub answers for GPT-2 small within ``timeout``; else what went wrong."""
-    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
-    request = urllib.request.Request(f"{endpoint}/api/models/{loading.HUB_REPOS[0]}", method="HEAD")
-    pool = ThreadPoolExecutor(max_workers=1)  # a thread: a hanging name lookup ignores socket timeouts
-    try:
-        pool.submit(urllib.request.urlopen, request, timeout=timeout).result(timeout=timeout + 1)
-        return None
-    except TimeoutError:
+def hub_error(endpoint: str | None = None, timeout: float = HUB_TIMEOUT_S) -> str | None:
+    """None if the Hugging Face hub answers for GPT-2 small within ``timeout``; else what went wrong.
+
+    The question is huggingface_hub's own first step of a download (the metadata of config.json,
+    a HEAD: no body, so a slow download is not taken for a silent hub), with its proxies, CA
+    bundle, token and ``HF_ENDPOINT``, and no retries. It runs in a daemon thread: a hanging name
+    lookup ignores socket timeouts, and must not hold the process at exit either.
+    """
+    from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url
+
+    endpoint = (endpoint or constants.ENDPOINT).rstrip("/")
+    url = hf_hub_url(loading.HUB_REPOS[0], "config.json", endpoint=endpoint)
+    outcome: list[Any] = []
+
+    def ask() -> None:
+        try:
+            outcome.append(get_hf_file_metadata(url, timeout=timeout))
+        except Exception as error:  # noqa: BLE001 - any failure means: not reachable from here
+            outcome.append(error)
+
+    thread = threading.Thread(target=ask, name="gpt2spec-hub-probe", daemon=True)
+    thread.start()
+    thread.join(timeout + 1)
+    answer = outcome[0] if outcome else None
+    if answer is None or "Timeout" in type(answer).__name__:
         return f"{endpoint} gave no answer within {timeout:.0f} s"
-    except Exception as error:  # noqa: BLE001 - any failure means: not reachable from here
-        reason = getattr(error, "reason", None) or error
-        return f"{endpoint}: {str(reason) or type(reason).__name__}"
-    finally:
-        pool.shutdown(wait=False)
+    if isinstance(answer, Exception):
+        response = getattr(answer, "response", None)
+        if response is not None:  # an HTTP error: the hub answered, with a status
+            return f"{endpoint} answered {status(response)}"
+        reason = str(answer).strip().splitlines()
+        return f"{endpoint}: {reason[0] if reason else type(answer).__name__}"
+    if answer.commit_hash is None:
+        return f"{endpoint} answered, but not as a Hugging Face hub (no X-Repo-Commit header: a proxy or a captive portal?)"
+    return None
 
 
-def use_hf_home(home: Path) -> None:
-    """Point Hugging Face at ``home``, offline: by environment for what imports later (and child
-    processes), and on ``huggingface_hub.constants`` in case it was imported already."""
-    os.environ.update(HF_HOME=str(home), HF_HUB_OFFLINE="1")
-    os.environ.pop("HF_HUB_CACHE", None)
-    constants = sys.modules.get("huggingface_hub.constants")
-    if constants is not None:
-        constants.HF_HOME = str(home)
-        constants.HF_HUB_CACHE = constants.HUGGINGFACE_HUB_CACHE = str(home / "hub")
-        constants.HF_HUB_OFFLINE = True
-
-
-def _cached() -> bool:
-    return loading.cached_file("config.json") is not None and (
-        loading.cached_file("model.safetensors") is not None or loading.cached_file("pytorch_model.bin") is not None
-    )
+def status(response: Any) -> str:
+    """``503 Service Unavailable``: an httpx response (huggingface_hub 1.x, 2.x) or a requests one (0.x)."""
+    return f"{response.status_code} {getattr(response, 'reason_phrase', None) or getattr(response, 'reason', '')}".strip()
 
 
 def _standin(mode: str, why: str, say: Any) -> Choice:
     home, built = standin.ensure()
     if built:
         say(f"gpt2spec: built the stand-in GPT-2 small (seed {standin.SEED}) in {home}; later runs reuse it")
-    use_hf_home(home)
-    return Choice(mode, True, why)
+    return Choice(mode, why, home=home)
 
 
-def choose(mode: str, say: Any = print) -> Choice:
+def choose(mode: str, say: Any = print, endpoint: str | None = None) -> Choice:
     """Settle where GPT-2 small comes from, before anything loads (``--weights``).
 
     ``hub``: OpenAI's, from the Hugging Face cache or the hub, never anything else. ``standin``:
     always the stand-in. ``auto``: the cache, else the hub, else (offline, or the hub silent for
-    ``HUB_TIMEOUT_S``) the stand-in, built once into ``standin.cache_root()``.
+    ``HUB_TIMEOUT_S``) the stand-in, built once into ``standin.cache_root()``. A cached model
+    loads offline: a run that has it asks the hub nothing. ``endpoint``: the hub to ask, by default
+    huggingface_hub's (``HF_ENDPOINT``, else huggingface.co).
     """
-    global CHOSEN
+    from huggingface_hub import constants
+
+    endpoint = endpoint or constants.ENDPOINT
     if mode == "standin":
-        CHOSEN = _standin(mode, "--weights standin", say)
-    elif _cached():
-        CHOSEN = Choice(mode, False, "found in the Hugging Face cache")
-    elif loading.offline():
+        return _standin(mode, "--weights standin", say)
+    if loading.cache_lacks() is None or (loading.offline() and loading.cache_lacks(tokenizer=False) is None):
+        return Choice(mode, "found in the Hugging Face cache")  # (offline, a missing tokenizer is reported, not replaced)
+    if loading.offline():
         if mode == "hub":
             loading.check_offline_cache()  # raises: one line saying what to do
-        CHOSEN = _standin(mode, f"--weights auto: HF_HUB_OFFLINE is set and the cache at {loading.hf_home()} has no GPT-2 small", say)
-    elif (error := hub_error()) is None:
-        CHOSEN = Choice(mode, False, "the hub answered; downloading to the Hugging Face cache (548 MB, once)")
-    elif mode == "hub":
+        return _standin(mode, f"--weights auto: HF_HUB_OFFLINE is set and the cache at {loading.hf_home()} has no GPT-2 small", say)
+    if (error := hub_error(endpoint)) is None:
+        return Choice(mode, f"--weights {mode}: not in the cache, and the hub answered", offline=False, endpoint=endpoint)
+    if mode == "hub":
         raise loading.SetupError(f"--weights hub: {error}; connect to the hub, or run on the stand-in with --weights standin")
-    else:
-        CHOSEN = _standin(mode, f"--weights auto: the hub is out of reach ({error})", say)
-    return CHOSEN
+    return _standin(mode, f"--weights auto: the hub is out of reach ({error})", say)
 
 
-def source() -> str:
-    """Where the loader takes GPT-2 small from, in words (no loading needed)."""
-    text = _where()
-    return f"{text}; {CHOSEN.why}" if CHOSEN is not None and CHOSEN.standin else text
-
-
-def _where() -> str:
-    where = loading.cached_file("config.json")
-    mode = "offline" if loading.offline() else "hub, cached"
-    if where is None:
-        return f"Hugging Face hub (not cached yet under {loading.hf_home()})"
-    if (seed := standin_seed()) is not None:
-        return f"stand-in weights, seed {seed}, in {where.parents[4]} ({mode})"  # <home>/hub/models--*/snapshots/<rev>/
-    return f"Hugging Face cache {where.parent} ({mode})"
-
-
-def identify(model: Any) -> Weights:
+def identify(model: Any, choice: Choice | None = None) -> Weights:
+    """Whose weights ``model`` holds, by the fingerprint; where from as ``choice`` says (default: the cache as configured)."""
     tokens = model.to_tokens(document.TEXT)
     corner = loading.get_corner(model.W_E[tokens, :])[0].tolist()
     pairs = [
@@ -164,4 +214,21 @@ def identify(model: Any) -> Weights:
     ]
     deviation = max(abs(value - float(printed)) for value, printed in pairs)
     matches = all(compare.within(value, printed) for value, printed in pairs)
-    return Weights(is_openai=matches, deviation=deviation, source=source())
+    return Weights(is_openai=matches, deviation=deviation, source=(choice or Choice("auto", "as configured")).describe())
+
+
+def download_failed(endpoint: str, error: BaseException) -> str:
+    """The one line for a download that broke off: the hub's 5xx (named by the file it was answered
+    for, which transformers' message hides), else transformers' own first line (a missing file)."""
+    what = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    cause: BaseException | None = error
+    while cause is not None:
+        response = getattr(cause, "response", None)
+        if response is not None and response.status_code >= 500:
+            what = f"{str(response.url).rsplit('/', 1)[-1]}: answered {status(response)}"
+            break
+        cause = cause.__cause__ or cause.__context__
+    return (
+        f"could not download GPT-2 small from {endpoint} ({what}); nothing half-downloaded is taken for whole: "
+        "run again when the hub answers (a cut download resumes), or run on the stand-in with --weights standin"
+    )

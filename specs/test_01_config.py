@@ -2,7 +2,7 @@
 
 import pytest
 
-from gpt2spec import causes, loading
+from gpt2spec import causes
 
 # In [5], field by field, as printed. The expected values live in snapshots/document/.
 FIELDS = [
@@ -12,22 +12,25 @@ FIELDS = [
     "post_embedding_ln", "rotary_dim", "scale_attn_by_inverse_layer_idx", "tokenizer_prepends_bos",
 ]  # fmt: skip
 
-# Where a TransformerLens version differs from the document by design: major -> value, and why
-# (the cause, cited). Measured on the stand-in with compatibility mode (4.x) and HookedTransformer (3.9).
+# Where a version differs from the document by design: what causes it (causes.Since), the value
+# then, and why (cited). Measured on the stand-in with compatibility mode (4.x) and HookedTransformer (3.9).
 BY_VERSION = {
     "normalization_type": (
-        {4: "LN"},
+        causes.TRANSFORMER_LENS_4,
+        "LN",
         "4.x: compatibility mode's fold_ln folds LayerNorm weights but keeps the LayerNorm modules "
         f"({causes.COMPATIBILITY_MODE}); GPT-2's bridge adapter says LN ({causes.GPT2_ADAPTER}), where "
         f"HookedTransformer's fold_ln set LNPre ({causes.HOOKED_FOLD_LN})",
     ),
     "n_params": (
-        {4: None},
+        causes.TRANSFORMER_LENS_4,
+        None,
         f"4.x: HookedTransformer was removed in 4.0 ({causes.MIGRATING_TO_V4}); the bridge's config takes "
         f"n_params as given, None by default ({causes.BRIDGE_CONFIG}), where HookedTransformerConfig computed it",
     ),
     "tokenizer_prepends_bos": (
-        {3: True, 4: True},
+        causes.TRANSFORMERS_5,
+        True,
         f"TransformerLens hands GPT-2's tokenizer add_bos_token=True ({causes.HOOKED_ADD_BOS}); transformers 5 "
         "applies it (4.57.6 did not: measured), and TransformerLens 3 requires transformers >= 5.4 "
         f"({causes.MIGRATING_TO_V3}, 'Dependency changes in 3.0')",
@@ -39,7 +42,7 @@ BY_VERSION = {
 @pytest.mark.parametrize(
     "field",
     [
-        pytest.param(f, id=f"cfg.{f} is as printed", marks=[pytest.mark.versioned(tuple(BY_VERSION[f][0]), BY_VERSION[f][1])] if f in BY_VERSION else [])
+        pytest.param(f, id=f"cfg.{f} is as printed", marks=[pytest.mark.versioned(BY_VERSION[f][0].majors(), BY_VERSION[f][2])] if f in BY_VERSION else [])
         for f in FIELDS
     ],
 )
@@ -48,8 +51,8 @@ def test_the_config_is_gpt2_small(model, field, printed, bench):
     a 50257-token vocabulary, 1024 positions, gelu_new, causal attention, float32."""
     value = bench(lambda: getattr(model.cfg, field))
     shown = str(value) if field == "dtype" else value
-    versioned, why = BY_VERSION.get(field, ({}, ""))
-    if loading.tl_major() in versioned:
-        assert shown == versioned[loading.tl_major()], why
+    cause, value, why = BY_VERSION.get(field, (None, None, ""))
+    if cause and cause.holds():
+        assert shown == value, why
     else:
         assert printed == shown

@@ -2,28 +2,26 @@
 
 import pytest
 
-from gpt2spec import causes, document, loading
+from gpt2spec import causes, document
 
 
-# Under TransformerLens 3.x and 4.x GPT-2's tokenizer adds a BOS of its own (cfg.tokenizer_prepends_bos
-# is True there), so tokenizer.encode(text) starts with 50256; the document's 2.x tokenizer did not.
-# The cause is transformers 5 (which TransformerLens 3 requires) applying the add_bos_token=True that
-# TransformerLens always passed: keyed by TransformerLens major because each pins its transformers.
-ENCODE_PREPENDS_BOS = {2: False, 3: True, 4: True}
+# Under transformers 5 GPT-2's tokenizer adds a BOS of its own (cfg.tokenizer_prepends_bos is True
+# there), so tokenizer.encode(text) starts with 50256; the document's (transformers 4) did not. The cause
+# is transformers 5 applying the add_bos_token=True that TransformerLens always passed (causes.TRANSFORMERS_5).
 
 
 @pytest.mark.cell(11)
 @pytest.mark.versioned(
-    (3, 4),
-    f"encode() starts with the BOS 50256: TransformerLens hands GPT-2's tokenizer add_bos_token=True "
+    causes.TRANSFORMERS_5.majors(),
+    f"{causes.TRANSFORMERS_5}: encode() starts with the BOS 50256: TransformerLens hands GPT-2's tokenizer add_bos_token=True "
     f"({causes.HOOKED_ADD_BOS}), transformers 5 applies it (4.57.6 did not: measured), and TransformerLens 3 "
     f"requires transformers >= 5.4 ({causes.MIGRATING_TO_V3}, 'Dependency changes in 3.0')",
 )
 def test_the_text_encodes_to_44_ids(model, printed, bench):
     """In [11]: gpt2.tokenizer.encode(text) gives 44 ids, [1212, 318, 257, 1621, ..., 385, 6810]."""
     ids = bench(lambda: model.tokenizer.encode(document.TEXT))
-    if ENCODE_PREPENDS_BOS[loading.tl_major()]:
-        assert ids[0] == model.tokenizer.bos_token_id, "TransformerLens >= 3 gives the tokenizer a BOS"
+    if causes.TRANSFORMERS_5.holds():
+        assert ids[0] == model.tokenizer.bos_token_id, "under transformers 5 the tokenizer adds a BOS"
         ids = ids[1:]
     assert len(ids) == 44
     assert printed == ids

@@ -14,7 +14,7 @@ PARAMETERS = [
     "unembed.W_U", "unembed.b_U",
 ]  # fmt: skip
 # 4.x's TransformerLens view also lists the (folded) LayerNorm weights the document's LNPre lacks.
-EXTRA_PARAMETERS = {4: {"blocks.0.ln1.w", "blocks.0.ln1.b", "blocks.0.ln2.w", "blocks.0.ln2.b", "ln_final.w", "ln_final.b"}}
+LAYERNORM_PARAMETERS = {"blocks.0.ln1.w", "blocks.0.ln1.b", "blocks.0.ln2.w", "blocks.0.ln2.b", "ln_final.w", "ln_final.b"}
 
 def shown_by_in_31(name: str) -> bool:
     return ".0." in name or "blocks" not in name
@@ -35,7 +35,7 @@ def test_parameter_shapes(params, name, printed, bench):
 
 @pytest.mark.cell(31)
 @pytest.mark.versioned(
-    (4,),
+    causes.TRANSFORMER_LENS_4.majors(),
     "4.x's TransformerLens view adds ln1.w, ln1.b, ...: compatibility mode's fold_ln keeps the LayerNorm "
     f"modules ({causes.COMPATIBILITY_MODE}); HookedTransformer replaced them with LayerNormPre",
 )
@@ -43,12 +43,12 @@ def test_block_0_has_exactly_the_printed_parameters(model, bench):
     """In [31]: block 0 and the model outside the blocks have exactly these 16 parameters."""
     params = bench(lambda: loading.tl_parameters(model))
     shown = {n for n in params if shown_by_in_31(n)}
-    assert shown == set(PARAMETERS) | EXTRA_PARAMETERS.get(loading.tl_major(), set())
+    assert shown == set(PARAMETERS) | (LAYERNORM_PARAMETERS if causes.TRANSFORMER_LENS_4.holds() else set())
 
 
 @pytest.mark.cell(31)
 @pytest.mark.versioned(
-    (4,),
+    causes.TRANSFORMER_LENS_4.majors(),
     "4.x's named_parameters() are the bridge's paths around Hugging Face's modules (transformer.h.0....): "
     "the bridge wraps Hugging Face's own model "
     f"({causes.MIGRATING_TO_V3}, 'Why the change?'), and HookedTransformer, which renamed them, was removed in "
@@ -57,7 +57,7 @@ def test_block_0_has_exactly_the_printed_parameters(model, bench):
 def test_named_parameters_use_transformerlens_names(model, bench):
     """In [31]: for name, p in gpt2.named_parameters(): print(name, p.shape) lists embed.W_E, blocks.0.attn.W_Q, ..."""
     names = bench(lambda: {name for name, _ in model.named_parameters()})
-    if loading.tl_major() >= 4:
+    if causes.TRANSFORMER_LENS_4.holds():
         assert not names & set(PARAMETERS)
         assert any(name.startswith("transformer.h.0.") for name in names)
     else:

@@ -109,6 +109,34 @@ def test_a_claim_failing_on_both_sides_does_not_gate(tmp_path):
     assert changes.main([str(write(tmp_path / "a.json", before)), str(write(tmp_path / "b.json", after))]) == 0
 
 
+def test_the_report_says_what_each_axis_was_asked_for_and_an_accepted_substitute(files, tmp_path, capsys):
+    new = upgraded()
+    new["provenance"]["axes"] = [
+        {"package": "transformers", "asked": "newest", "target": "5.25.0", "newest": "5.25.0", "oldest": "5.9.0",
+         "allowed": "", "installed": "5.24.0", "why": "5.25.0 needs kernels<0.20,>=0.19.1, which the index does not have (pip)", "accepted": True},
+    ]  # fmt: skip
+    out = tmp_path / "CHANGES.md"
+    changes.main([str(files[0]), str(write(tmp_path / "n.json", new)), "-o", str(out)])
+    printed, written = capsys.readouterr().out, out.read_text()
+    for report in (printed, written):
+        assert "transformers: asked newest (5.25.0); index: newest 5.25.0, oldest allowed 5.9.0; installed 5.24.0, not 5.25.0: 5.25.0 needs" in report
+        assert "the newest installable transformers" in report
+
+
+def test_format_2_codes_gate_like_format_1_sentences(files, tmp_path):
+    coded = upgraded()
+    coded["format"] = 2
+    coded["claims"][HELD]["outcome"] = "failed"
+    coded["claims"][SKIPPED]["outcome"] = "skip-openai"
+    assert changes.main([str(files[0]), str(write(tmp_path / "coded.json", coded))]) == 1
+    same = run()
+    same["format"] = 2
+    for entry in same["claims"].values():
+        entry["outcome"] = {"verified": "passed"}.get(entry["outcome"], "skip-openai")
+    found = changes.compare(run(), same)
+    assert not found.outcomes and not found.newly_failing  # the same outcomes, in either format
+
+
 def test_results_without_provenance_still_compare(tmp_path, capsys):
     old = run()
     del old["provenance"]
@@ -118,8 +146,11 @@ def test_results_without_provenance_still_compare(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "content, says",
-    [(None, "cannot read"), ("{not json", "is not JSON"), ('{"claims": []}', "is not a results file")],
-    ids=["missing file", "not JSON", "not results"],
+    [
+        (None, "cannot read"), ("{not json", "is not JSON"), ('{"claims": []}', "is not a results file"),
+        ('{"format": 99, "claims": {}, "versions": {"transformer_lens": "9.0.0"}}', "newer than this gpt2spec reads"),
+    ],  # fmt: skip
+    ids=["missing file", "not JSON", "not results", "a newer format"],
 )
 def test_bad_input_gets_one_line(tmp_path, files, content, says):
     bad = tmp_path / "bad.json"

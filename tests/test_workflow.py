@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import itertools
+import json
 import re
 import shlex
 import sys
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from gpt2spec import radar
 
 from .conftest import ROOT
 
@@ -70,8 +73,9 @@ def workflow_commands() -> list[list[str]]:
 
 
 def readme_commands(readme: str) -> list[list[str]]:
-    blocks = re.findall(r"```(?:bash|sh|shell|console)?\n(.*?)```", readme, flags=re.S)
-    return [words for block in blocks for words in commands(block) if ours(words)]
+    blocks = re.findall(r"```([\w-]*)\n(.*?)```", readme, flags=re.S)  # every block, so that fences pair up
+    shell = [block for language, block in blocks if language in ("", "bash", "sh", "shell", "console")]
+    return [words for block in shell for words in commands(block) if ours(words)]
 
 
 def sessions(words: list[str]) -> list[str]:
@@ -118,9 +122,9 @@ def test_the_check_notices_a_command_the_readme_lacks():
 
 
 @functools.cache
-def nox_sessions() -> frozenset[str]:
-    """The sessions noxfile.py defines, read by running it against a stand-in for ``nox`` that only
-    records their names (nox itself is installed after the test run in .ci/run)."""
+def noxfile() -> tuple[types.ModuleType, frozenset[str]]:
+    """noxfile.py and the sessions it defines, read by running it against a stand-in for ``nox`` that
+    only records their names (nox itself is installed after the test run in .ci/run)."""
     names: set[str] = set()
 
     def session(func=None, *, name=None, **_):
@@ -136,13 +140,56 @@ def nox_sessions() -> frozenset[str]:
     sys.modules["nox"] = fake
     try:
         spec = importlib.util.spec_from_file_location("noxfile_under_test", ROOT / "noxfile.py")
-        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
     finally:
         if saved is None:
             del sys.modules["nox"]
         else:
             sys.modules["nox"] = saved
-    return frozenset(names)
+    return module, frozenset(names)
+
+
+def nox_sessions() -> frozenset[str]:
+    return noxfile()[1]
+
+
+def test_nox_lists_the_torch_axis_and_the_bisect():
+    assert {"torch-oldest", "torch-newest", "transformers-oldest", "transformers-newest", "tl-newest", "bisect"} <= nox_sessions()
+
+
+def test_ci_and_the_workflow_never_run_the_bisect():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "bisect" not in {s for words in workflow_commands() + commands(ci) for s in sessions(words)}
+
+
+class FakeSession:
+    """What noxfile.prepare asks of a nox session; its run() writes what gpt2spec.radar would."""
+
+    def __init__(self, refused: list[str]):
+        self.refused, self.ran = refused, []
+
+    def run(self, *args, **kwargs):
+        self.ran.append((args, kwargs))
+        Path(args[4]).parent.mkdir(parents=True, exist_ok=True)
+        Path(args[4]).write_text(json.dumps({"axes": [], "refused": self.refused}))
+
+
+@pytest.mark.parametrize("refused", [[], ["asked for transformers 5.25.0 (newest) but 5.24.0 is installed: ..."]], ids=["got it", "did not"])
+def test_a_session_that_did_not_get_what_it_asked_for_exits_3(refused, tmp_path, monkeypatch):
+    module = noxfile()[0]
+    monkeypatch.setattr(module, "RESULTS", tmp_path)
+    session = FakeSession(refused)
+    if refused:
+        with pytest.raises(SystemExit) as stopped:
+            module.prepare(session, "radar/transformers-newest", "transformers=newest")
+        assert stopped.value.code == module.NOT_INSTALLED == radar.NOT_INSTALLED == 3
+    else:
+        assert module.prepare(session, "tl-3.9", "transformer_lens==3.9.*").exists()
+    (args, kwargs), = session.ran
+    asks = args[5:8]
+    assert args[:4] == ("python", "-m", "gpt2spec.radar", "prepare") and kwargs["success_codes"] == [0, 3]
+    assert asks == (("transformer_lens", "transformers=newest", module.TORCH_SPEC) if refused else ("transformer_lens==3.9.*", "transformers", module.TORCH_SPEC))
 
 
 def test_every_session_the_workflow_names_exists():
@@ -153,7 +200,7 @@ def test_every_session_the_workflow_names_exists():
 def test_the_matrix_covers_every_pinned_version_and_the_newest():
     matrix = load()["jobs"]["specs"]["strategy"]["matrix"]["session"]
     pinned = {name for name in nox_sessions() if re.fullmatch(r"tl-\d+\.\d+", name)}
-    assert pinned and pinned | {"tl-newest"} <= set(matrix)
+    assert pinned and pinned | {"tl-newest", "torch-oldest", "torch-newest"} <= set(matrix)
 
 
 def test_weekly_and_on_demand_on_openais_weights_with_the_cache_kept():

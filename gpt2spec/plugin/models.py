@@ -6,6 +6,7 @@ setup that cannot load it ends the run once, in one line.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any, Callable
 
@@ -13,9 +14,9 @@ import pytest
 import torch
 
 from gpt2spec import loading, provenance, weights as whose
-from gpt2spec.plugin.keys import DEVICES, FACTS, REPORT
+from gpt2spec.plugin.keys import CHOICE, DEVICES, FACTS, IN_EFFECT, REPORT
 from gpt2spec.run import DocumentRun, document_run
-from gpt2spec.weights import Weights, identify
+from gpt2spec.weights import Choice, Weights, identify
 
 MODEL_FIXTURES = {"model", "run", "weights"}
 
@@ -44,11 +45,19 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if not needs_model(session):
         return
     try:
-        whose.choose(session.config.getoption("--weights"), say=lambda line: print(line, file=sys.stderr))
+        choice = whose.choose(session.config.getoption("--weights"), say=lambda line: print(line, file=sys.stderr))
+        session.config.stash[CHOICE] = choice
+        session.config.stash[IN_EFFECT] = stack = contextlib.ExitStack()
+        stack.enter_context(choice.in_effect())
         loading.check_offline_cache()
         loading.check_cache_files()
     except loading.SetupError as error:
         raise pytest.UsageError(str(error)) from None
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if IN_EFFECT in config.stash:
+        config.stash[IN_EFFECT].close()
 
 
 @pytest.fixture(scope="session")
@@ -70,13 +79,15 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
         if key not in loaded:
             step = "load the model" + ("" if dtype == torch.float32 else f" in {str(dtype).removeprefix('torch.')}")
             try:
-                with pytestconfig.stash[REPORT].timed(device, step):
+                with pytestconfig.stash[REPORT].timed(device, step), downloading(pytestconfig):
                     loaded[key] = loading.load(device, dtype)
                 if dtype == torch.float32 and pytestconfig.getoption("--spec-results"):  # only the results file keeps them
                     pytestconfig.stash.setdefault(FACTS, {})[device] = provenance.model_facts(loaded[key])
             except loading.SetupError as error:
                 pytest.exit(str(error), returncode=4)
             except OSError as error:  # huggingface_hub / transformers: no network, missing files
+                if (endpoint := pytestconfig.stash[CHOICE].endpoint) is not None:
+                    pytest.exit(whose.download_failed(endpoint, error), returncode=4)
                 first = str(error).strip().splitlines()[0]
                 pytest.exit(f"could not load GPT-2 small ({first}): see README, 'Troubleshooting'", returncode=4)
             except Exception as error:  # anything else: end the run once, not once per test
@@ -93,6 +104,19 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
     return get
 
 
+def downloading(config: pytest.Config) -> contextlib.AbstractContextManager:
+    """While GPT-2 small downloads, its progress bars reach the terminal (pytest captures the rest)."""
+    if config.stash[CHOICE].endpoint is None or loading.cache_lacks() is None:
+        return contextlib.nullcontext()
+    return config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled()
+
+
+@pytest.fixture(scope="session")
+def weights_choice(pytestconfig: pytest.Config) -> Choice:
+    """Whose weights and which cache this run settled on (``--weights``)."""
+    return pytestconfig.stash[CHOICE]
+
+
 @pytest.fixture(scope="session")
 def model(device: str, model_on: Callable[[str], Any]) -> Any:
     """GPT-2 small, loaded once per device through TransformerLens's own entry point."""
@@ -100,8 +124,8 @@ def model(device: str, model_on: Callable[[str], Any]) -> Any:
 
 
 @pytest.fixture(scope="session")
-def weights(model: Any, device: str, pytestconfig: pytest.Config) -> Weights:
-    found = identify(model)
+def weights(model: Any, device: str, weights_choice: Choice, pytestconfig: pytest.Config) -> Weights:
+    found = identify(model, weights_choice)
     pytestconfig.stash[REPORT].weights[device] = found
     return found
 

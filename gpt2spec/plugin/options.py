@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gpt2spec import loading, weights as whose
-from gpt2spec.plugin.keys import DEVICES, LEFT_OUT
+from gpt2spec.plugin.keys import CHOICE, DEVICES, LEFT_OUT
 
 # Opt-in parts, marker -> the option that runs them: each costs more than the document itself
 # (the scaling grid takes minutes; half precision loads the model twice more).
@@ -98,7 +98,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:
-    lines = [f"gpt2spec: GPT-2 small from {whose.source()}"] if whose.CHOSEN is not None else []
+    lines = [f"gpt2spec: GPT-2 small from {config.stash[CHOICE].describe()}"] if CHOICE in config.stash else []
     if left_out := {option: n for option, n in config.stash.get(LEFT_OUT, {}).items() if n}:
         lines.append("gpt2spec: opt-in, not in this run: " + ", ".join(f"{option} ({n} tests)" for option, n in left_out.items()))
     return lines

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gpt2spec.snapshot import DOCUMENT, NumericSnapshotExtension
+from gpt2spec.snapshot import DOCUMENT, NumericSnapshotExtension, set_aside_document_entries
 from gpt2spec.weights import Weights
 
 
@@ -16,6 +16,16 @@ def pytest_configure(config: pytest.Config) -> None:
     # Registered now, after syrupy's plugin (the package loads with -p, before it), so that this
     # ``snapshot`` overrides syrupy's.
     config.pluginmanager.register(Snapshots(), "gpt2spec-snapshots")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Any:
+    """syrupy's summary without the document's entries as "unused", and a line saying what they are."""
+    report = getattr(getattr(config, "_syrupy", None), "report", None)  # syrupy's session, as its own summary reads it
+    line = set_aside_document_entries(report) if report is not None else ""
+    yield
+    if line:
+        terminalreporter.write_line(line)
 
 
 class Snapshots:

@@ -1,0 +1,91 @@
+"""What the package index offers and what pip can install from it, in pip's own words.
+
+Every answer comes from pip's own commands run by this Python (``pip index versions``, ``pip install
+--dry-run --report``), so it sees the same index, constraints and installed packages as the install
+it speaks for. Versions and requirements are read with ``packaging``.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import itertools
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+
+def pip(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True)
+
+
+def offered(package: str) -> list[Version]:
+    """The final releases the index lists for ``package``, oldest first (``pip index versions``)."""
+    done = pip("index", "versions", package)
+    listed = re.search(r"^Available versions: (.*)$", done.stdout, flags=re.M)
+    if not listed:
+        return []
+    found = []
+    for text in listed.group(1).split(","):
+        try:
+            version = Version(text.strip())
+        except InvalidVersion:
+            continue
+        if not version.is_prerelease:
+            found.append(version)
+    return sorted(found)
+
+
+def installed(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def allowed(package: str) -> tuple[SpecifierSet, list[str]]:
+    """What the installed packages' metadata (their Requires-Dist) allow of ``package``, and who says so."""
+    name = canonicalize_name(package)
+    spec, who = SpecifierSet(), []
+    for dist in importlib.metadata.distributions():
+        for text in dist.requires or []:
+            req = Requirement(text)
+            if canonicalize_name(req.name) != name or (req.marker and not req.marker.evaluate({"extra": ""})):
+                continue
+            if req.specifier:
+                spec &= req.specifier
+                who.append(f"{dist.metadata['Name']} {dist.version}: {req.specifier}")
+    return spec, sorted(set(who))
+
+
+def why_not(output: str) -> str:
+    """pip's reason, in one line: its first error, without the long list of versions it saw, and for a
+    conflict the requirements that conflict ("The conflict is caused by:")."""
+    lines = output.splitlines()
+    errors = [line.removeprefix("ERROR: ") for line in lines if line.startswith("ERROR: ")]
+    first = next((e for e in errors if e.startswith(("Could not find", "Cannot install"))), None)
+    line = first or (errors[-1] if errors else (output.strip().splitlines() or ["pip failed"])[-1])
+    line = re.sub(r" \(from versions: [^)]*\)", "", line)
+    if "The conflict is caused by:" in lines:
+        start = lines.index("The conflict is caused by:") + 1
+        caused = list(itertools.takewhile(str.strip, lines[start:]))
+        line = line.split(" because ")[0] + ": " + "; ".join(c.strip() for c in caused)
+    return line
+
+
+def dry_run(*requirements: str) -> tuple[dict[str, str], str | None]:
+    """What ``pip install REQUIREMENTS`` would change here ({name: version}), or pip's line saying why it cannot."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "report.json"
+        done = pip("install", "--dry-run", "--report", str(out), *requirements)
+        if done.returncode != 0:
+            return {}, why_not(done.stdout + "\n" + done.stderr)
+        report = json.loads(out.read_text())
+    return {canonicalize_name(i["metadata"]["name"]): i["metadata"]["version"] for i in report.get("install", [])}, None

@@ -1,0 +1,189 @@
+"""Asked, offered, installed and why: what a nox session ran, per axis package, in pip's own words.
+
+    python -m gpt2spec.radar prepare AXES.json transformers=newest torch==2.13.0 transformer_lens==4.3.*
+    python -m gpt2spec.radar attach AXES.json RESULTS.json
+
+``prepare`` runs in the session's environment. For each axis package it looks up what the index
+offers (``pip index versions``: the newest; the oldest the installed packages' metadata allow) and
+what was asked: ``newest``, ``oldest`` (allowed), or a requirement. It installs that version (or
+finds it installed); where pip cannot, it asks pip why (``pip install --dry-run``) and what it
+would install instead. It prints one line per axis, writes them to AXES.json, and exits
+``NOT_INSTALLED`` (3) when a version asked for is not what is installed, unless
+``GPT2SPEC_ACCEPT_INSTALLABLE=1`` accepts the newest installable (the lines then say so).
+``attach`` puts the lines into a results file's provenance, where ``changes`` and ``compat`` show them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from gpt2spec import index
+
+NOT_INSTALLED = 3  # exit code: the version asked for is not the one installed (README, "Exit codes")
+ACCEPT = "GPT2SPEC_ACCEPT_INSTALLABLE"  # set to 1: run on the newest installable instead, and say so
+WORDS = ("newest", "oldest")
+
+
+@dataclass
+class Axis:
+    package: str
+    asked: str  # "newest", "oldest", or a requirement ("transformer_lens==4.3.*"), as given
+    target: str | None  # the version that means on the index now; None: pip's choice
+    newest: str | None  # the index's newest release
+    oldest: str | None  # the oldest release the installed packages' metadata allow
+    allowed: str  # that metadata, e.g. "transformer-lens 4.3.0: >=5.9.0"
+    installed: str | None = None
+    why: str | None = None  # pip's line, where the target is not installed
+    accepted: bool = False  # the newest installable was accepted instead (GPT2SPEC_ACCEPT_INSTALLABLE)
+
+    @property
+    def missed(self) -> bool:
+        """What was asked for is not what is installed."""
+        return bool(self.target and self.installed and Version(self.installed) not in SpecifierSet(f"=={self.target}"))
+
+    def cell(self) -> str:
+        """Asked; offered; installed (and why not what was asked), for a table cell."""
+        asked = "pip's choice" if self.target is None and self.asked not in WORDS else self.asked
+        got = self.installed or "nothing"
+        if self.missed:
+            got += f", not {self.target}: {self.why or 'pip chose another'}" + (" (accepted)" if self.accepted else "")
+        return f"{asked}; {self.oldest or '?'} to {self.newest or '?'}; {got}"
+
+    def refusal(self) -> str:
+        """The one line a session that did not get what it asked for stops with."""
+        return (
+            f"asked for {self.package} {self.target} ({self.asked}) but {self.installed} is installed: {self.why or 'pip chose another'}; "
+            f"{ACCEPT}=1 runs on the newest installable instead"
+        )
+
+    def line(self) -> str:
+        """One line: asked (meaning what), offered, installed, and why they differ."""
+        asked = self.asked if not self.target or self.asked == f"{self.package}=={self.target}" else f"{self.asked} ({self.target})"
+        offered = f"index: newest {self.newest or '?'}, oldest allowed {self.oldest or '?'}"
+        got = f"installed {self.installed or 'nothing'}"
+        if self.missed:
+            got += f", not {self.target}: {self.why or 'pip chose another'}"
+            got += " (accepted: GPT2SPEC_ACCEPT_INSTALLABLE=1)" if self.accepted else ""
+        return f"{self.package}: asked {asked}; {offered}; {got}"
+
+
+def parse(ask: str) -> tuple[str, str]:
+    """``transformers=newest`` -> (transformers, newest); ``torch==2.13.0`` -> (torch, torch==2.13.0)."""
+    name, _, word = ask.partition("=")
+    if word in WORDS:
+        return name, word
+    try:
+        return Requirement(ask).name, ask
+    except InvalidRequirement:
+        raise ValueError(f"cannot read {ask!r}: give PACKAGE=newest, PACKAGE=oldest or a requirement (torch==2.13.0)") from None
+
+
+def target(asked: str, offered: list[Version], allowed: SpecifierSet) -> str | None:
+    """The release an ask means among those offered."""
+    if asked == "newest":
+        pool = offered
+    elif asked == "oldest":
+        return str(min(allowed.filter(offered), default="")) or None
+    else:
+        pool = list(Requirement(asked).specifier.filter(offered))
+        if not Requirement(asked).specifier:
+            return None  # a bare name: whatever pip chooses
+    return str(max(pool)) if pool else None
+
+
+def reason(package: str, version: str, pip_line: str) -> str:
+    """pip's line, said of the version asked for ("5.25.0 needs kernels>=0.19.1, which the index does not have")."""
+    missing = re.fullmatch(r"Could not find a version that satisfies the requirement (\S+) \(from \S+\)", pip_line)
+    if missing and Requirement(missing.group(1)).name.lower() != package.lower():
+        return f"{version} needs {missing.group(1)}, which the index does not have (pip)"
+    return f"pip: {pip_line}"
+
+
+@dataclass
+class Pip:
+    """pip's answers (a seam: the tests give canned ones)."""
+
+    offered: Callable[[str], list[Version]] = index.offered
+    allowed: Callable[[str], tuple[SpecifierSet, list[str]]] = index.allowed
+    installed: Callable[[str], str | None] = index.installed
+    dry_run: Callable[..., tuple[dict[str, str], str | None]] = index.dry_run
+    install: Callable[..., bool] = lambda *reqs: index.pip("install", "--quiet", *reqs).returncode == 0
+
+
+def prepare(asks: list[str], keep: list[str], accept: bool, pip: Pip | None = None) -> list[Axis]:
+    """Each axis looked up, installed where asked and installable, and said in one line."""
+    pip, axes = pip or Pip(), []
+    for ask in asks:
+        package, asked = parse(ask)
+        offered = pip.offered(package)
+        spec, who = pip.allowed(package)
+        oldest = min(spec.filter(offered), default=None)
+        axis = Axis(package, asked, target(asked, offered, spec), str(max(offered)) if offered else None,
+                    str(oldest) if oldest else None, "; ".join(who) or "anything")  # fmt: skip
+        axis.installed = pip.installed(package)
+        others = [k for k in keep if Requirement(k).name.lower() != package.lower()]
+        if axis.missed or (axis.target and axis.installed is None):
+            _, why = pip.dry_run(f"{package}=={axis.target}", *others)
+            if why is None:
+                pip.install(f"{package}=={axis.target}", *others)
+            else:
+                axis.why = reason(package, axis.target, why)
+                if accept:
+                    pip.install("--upgrade", package, *others)
+                    axis.accepted = True
+            axis.installed = pip.installed(package)
+        axes.append(axis)
+    return axes
+
+
+def attach(axes_path: Path, results_path: Path) -> None:
+    results = json.loads(results_path.read_text())
+    results.setdefault("provenance", {})["axes"] = json.loads(axes_path.read_text())["axes"]
+    results_path.write_text(json.dumps(results, indent=1))
+
+
+def lines(axes: list[dict]) -> list[str]:
+    """The one-line account of each axis recorded in a results file."""
+    return [Axis(**a).line() for a in axes]
+
+
+def main(argv: list[str] | None = None, pip: Pip | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m gpt2spec.radar", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    prep = sub.add_parser("prepare", help="look up, install and say each axis package")
+    prep.add_argument("axes", type=Path, help="where to write the lines (JSON)")
+    prep.add_argument("ask", nargs="+", help="PACKAGE=newest, PACKAGE=oldest, or a requirement")
+    prep.add_argument("--keep", action="append", default=[], help="a requirement every install keeps (torch's)")
+    att = sub.add_parser("attach", help="put AXES.json into a results file's provenance")
+    att.add_argument("axes", type=Path)
+    att.add_argument("results", type=Path)
+    args = p.parse_args(argv)
+    if args.command == "attach":
+        attach(args.axes, args.results)
+        return 0
+    try:
+        axes = prepare(args.ask, args.keep, os.environ.get(ACCEPT, "") == "1", pip)
+    except ValueError as error:
+        p.error(str(error))
+    print("\n".join(["what this session runs (asked; offered; installed):"] + [f"  {a.line()}" for a in axes]), flush=True)
+    refused = [a for a in axes if a.missed and not a.accepted]
+    args.axes.parent.mkdir(parents=True, exist_ok=True)
+    args.axes.write_text(json.dumps({"axes": [asdict(a) for a in axes], "refused": [a.refusal() for a in refused]}, indent=1))
+    for a in refused:
+        print(a.refusal(), file=sys.stderr)
+    return NOT_INSTALLED if refused else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""The download path, for real: GPT-2 small through huggingface_hub from a hub on 127.0.0.1.
+
+The hub (tests/hub_server.py) serves the stand-in built once for the session as
+``openai-community/gpt2`` and ``gpt2``; each run has its own HF_HOME and stand-in folder. Runs
+load the model only where the case needs it, on two quick claims (one needs OpenAI's weights,
+so the fingerprint's verdict is shown).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import re
+import select
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+from huggingface_hub import constants, try_to_load_from_cache
+
+from gpt2spec import standin, weights
+
+from .conftest import ROOT
+from .hub_server import Hub, sha256
+
+CLAIMS = ["specs/test_04_embedding.py", "--device", "cpu", "-k", "1_by_45_by_768 or embedded_corner"]
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-rs", "--benchmark-disable", "-p", "no:cacheprovider"]
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@pytest.fixture
+def hub(standin_home: Path, monkeypatch: pytest.MonkeyPatch):
+    """The hub, online: in a run with specs on the stand-in, the plugin has put this process offline."""
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    rev = standin.revision(standin.SEED)
+    server = Hub(standin.repo_folder(standin_home / "hub", standin.REPOS[0]) / "snapshots" / rev, rev).start()
+    yield server
+    server.stop()
+
+
+def run(hub: Hub, tmp_path: Path, *args: str, terminal: bool = False) -> tuple[int, str]:
+    """pytest as a user runs it, online, with HF_ENDPOINT at ``hub``; on a terminal (a pty) if asked.
+    Returns the exit code and what was printed (stdout and stderr together)."""
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": hub.endpoint,
+           "GPT2SPEC_CACHE": str(tmp_path / "standin"), "COLUMNS": "200"}
+    env.pop("HF_HUB_OFFLINE", None)
+    command = [*PYTEST, *args]
+    if not terminal:
+        done = subprocess.run(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
+        return done.returncode, done.stdout + done.stderr
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))  # tqdm draws nothing 0 columns wide
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
+    os.close(follower)
+    chunks = []
+    deadline = time.monotonic() + 600
+    while select.select([leader], [], [], max(deadline - time.monotonic(), 0))[0]:
+        try:
+            data = os.read(leader, 1 << 16)
+        except OSError:  # EIO: the run ended and closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    else:  # ten minutes without an end: do not hang the suite
+        process.kill()
+    os.close(leader)
+    return process.wait(timeout=600), ANSI.sub("", b"".join(chunks).decode(errors="replace")).replace("\r", "\n")
+
+
+def downloaded(tmp_path: Path, name: str = "model.safetensors") -> Path | None:
+    found = [try_to_load_from_cache(repo, name, cache_dir=tmp_path / "hf" / "hub") for repo in standin.REPOS]
+    return next((Path(f) for f in found if isinstance(f, str)), None)
+
+
+def test_auto_downloads_once_then_asks_the_hub_nothing(hub, tmp_path):
+    """--weights auto with an empty cache downloads GPT-2 small through huggingface_hub (its progress
+    on the terminal), resuming where the connection was cut 100 MB into model.safetensors, loads the
+    whole file, says where from in the header, the summary and the page, and the fingerprint says
+    whose; the next run loads from the cache and asks the hub nothing."""
+    hub.faults.cut_after["model.safetensors"] = 100_000_000
+    page = tmp_path / "page.html"
+    code, out = run(hub, tmp_path, *CLAIMS, "--spec-report", str(page), terminal=True)
+    assert code == 0, out[-3000:]
+    assert re.search(rf"^gpt2spec: GPT-2 small from the Hugging Face cache at .*, downloaded from {hub.endpoint} when the model first loads", out, re.M), out
+    assert re.search(r"model\.safetensors: +100%", out) and "Trying to resume download..." in out, out  # huggingface_hub's own
+    resumed = [line for line in hub.answered if re.fullmatch(r"GET /gpt2/resolve/\w+/model\.safetensors bytes=\d+-", line)]
+    assert len(resumed) == 1 and int(resumed[0].split("=")[1][:-1]) <= 100_000_000, hub.answered
+    assert sha256(downloaded(tmp_path)) == sha256(hub.folder / "model.safetensors")  # what loaded is whole
+    summary = "weights on cpu: NOT OpenAI's GPT-2 small (fingerprint In [14] is off by"
+    assert summary in out and f"downloaded from {hub.endpoint} in this run" in out, out
+    assert f"downloaded from {hub.endpoint} in this run" in page.read_text()
+    asked = len(hub.answered)
+    code, out = run(hub, tmp_path, *CLAIMS)
+    assert code == 0, out[-3000:]
+    assert re.search(r"^gpt2spec: GPT-2 small from Hugging Face cache .*models--gpt2.* \(offline\)$", out, re.M), out
+    assert len(hub.answered) == asked, hub.answered[asked:]
+
+
+def test_hub_takes_the_same_download(hub, tmp_path, monkeypatch):
+    """--weights hub settles on the same download as auto (what follows does not depend on the
+    mode; the failing cases below run it to the end and see it never fall back)."""
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))  # empty
+    auto, hub_only = (weights.choose(mode, endpoint=hub.endpoint) for mode in ("auto", "hub"))
+    assert hub_only == weights.Choice("hub", "--weights hub: not in the cache, and the hub answered", offline=False, endpoint=hub.endpoint)
+    assert (auto.home, auto.offline, auto.endpoint) == (hub_only.home, hub_only.offline, hub_only.endpoint)
+
+
+@pytest.mark.parametrize(
+    "mode, status, says",
+    [
+        ("hub", {"*": 503}, "ERROR: --weights hub: {endpoint} answered 503 Service Unavailable; connect to the hub"),
+        ("hub", {"GET model.safetensors": 503}, "could not download GPT-2 small from {endpoint} (model.safetensors: answered 503 Service Unavailable); "),
+        ("auto", {"model.safetensors": 404}, "could not download GPT-2 small from {endpoint} (gpt2 does not appear to have a file named"),
+    ],
+    ids=["the hub answers 503", "model.safetensors answers 503", "model.safetensors is missing"],
+)
+def test_a_failing_hub_is_one_line_and_leaves_no_whole_looking_cache(hub, tmp_path, mode, status, says):
+    """A 5xx, or a 404 for the weights: one line, exit 4, no traceback, never the stand-in, and
+    nothing in the cache that a later run would take for a whole GPT-2 small."""
+    hub.faults.status.update(status)
+    code, out = run(hub, tmp_path, *CLAIMS, "--weights", mode)
+    assert code == 4, out[-3000:]
+    lines = [line for line in out.splitlines() if says.format(endpoint=hub.endpoint) in line]
+    assert len(lines) == 1 and "Traceback" not in out, out
+    assert downloaded(tmp_path) is None and not (tmp_path / "standin").exists()
+
+
+def test_a_slow_hub_is_not_taken_for_an_unreachable_one(hub):
+    """Each header line and each 64 KiB of a body trickles in after 0.4 s: the probe, a HEAD as
+    huggingface_hub's downloads start, waits for the answer and does not download anything."""
+    hub.faults.pause_s = 0.4
+    start = time.monotonic()
+    assert weights.hub_error(hub.endpoint) is None
+    assert time.monotonic() - start > 1.5  # it was slow
+    assert [line.split()[0] for line in hub.answered] == ["HEAD"]
+
+
+def test_an_answer_not_from_a_hub_is_no_hub(hub):
+    """Something answers, but not as a hub (here: no X-Repo-Commit, as a proxy's or captive portal's
+    page): the probe says so, where a download would fail later with huggingface_hub's message."""
+    hub.faults.not_a_hub = True
+    assert weights.hub_error(hub.endpoint) == f"{hub.endpoint} answered, but not as a Hugging Face hub (no X-Repo-Commit header: a proxy or a captive portal?)"
+
+
+def test_a_silent_hub_makes_auto_fall_back_within_seconds(hub, standin_home, tmp_path, monkeypatch):
+    """A hub that accepts the connection and never answers: --weights auto takes the stand-in after
+    the 5 s probe and says why."""
+    hub.faults.silent = True
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))  # empty
+    monkeypatch.setattr(standin, "ensure", lambda: (standin_home, False))
+    start = time.monotonic()
+    choice = weights.choose("auto", say=print, endpoint=hub.endpoint)
+    assert time.monotonic() - start < weights.HUB_TIMEOUT_S + 2
+    assert choice.standin and choice.home == standin_home
+    assert choice.why == f"--weights auto: the hub is out of reach ({hub.endpoint} gave no answer within 5 s)"
