@@ -7,6 +7,10 @@ make every claim look "changed" to the radar. ``FORMAT`` is the results file's f
 
 from __future__ import annotations
 
+from typing import NoReturn
+
+import pytest
+
 FORMAT = 2
 
 PASSED = "passed"  # the claim held
@@ -36,6 +40,20 @@ _LEGACY = {label: c for c, label in LABELS.items()} | {"passed": PASSED, "not ru
 def code(stored: str) -> str:
     """The code for what a results file stored: a code (format 2) or a display sentence (format 1)."""
     return stored if stored in LABELS else _LEGACY.get(stored, stored)
+
+
+class Skipped(pytest.skip.Exception):
+    """pytest's skip, carrying the outcome code that the code skipping decided (the tally reads it)."""
+
+    def __init__(self, reason: str, code: str) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+def skip(code: str, reason: str) -> NoReturn:
+    """``pytest.skip(reason)``, recorded as ``code`` (SKIP_OPENAI, SKIP_CUDA): decided here, where the
+    skip happens, never read back from the words of the reason."""
+    raise Skipped(reason, code)
 
 
 def label(outcome: str) -> str:

@@ -11,11 +11,11 @@ from typing import Any, Iterator, NamedTuple
 
 import pytest
 
-from gpt2spec import fidelity, paired, speccode, summary, timing
+from gpt2spec import fidelity, outcomes, paired, speccode, summary, timing
 from gpt2spec.snapshot import without_device
 
 SPECS = "specs/"
-OPENAI_SKIP = "skipped (need OpenAI's weights)"
+OPENAI_SKIP = outcomes.SKIP_OPENAI  # what Tally.kind gives a claim skipped for want of OpenAI's weights
 
 
 def claim_id(item: pytest.Item) -> str:
@@ -55,6 +55,7 @@ class Record:
     code: str = ""  # what the claim evaluates and times: the body of the lambda given to ``bench``
     params: str = ""  # the parametrization without the device ("cfg.d_vocab is as printed"), or ""
     failure: str = ""  # the first lines of a failure's message (the page shows them)
+    decided: str = ""  # an outcome code decided where it happened (a coded skip, a missing baseline)
 
 
 class Row(NamedTuple):
@@ -109,6 +110,14 @@ class Tally:
                 params=without_device(f"x[{callspec.id}]")[2:-1] if callspec and without_device(f"x[{callspec.id}]") != "x" else "",
             )
 
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+        """A skip raised with outcomes.skip says its code (a session fixture's skip reaches every test)."""
+        yield
+        code = getattr(call.excinfo.value, "code", None) if call.excinfo is not None else None
+        if isinstance(code, str) and item.nodeid in self.records:
+            self.records[item.nodeid].decided = code
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "teardown":  # what the benchmark tests measured (record_property)
             for key, value in report.user_properties:
@@ -130,13 +139,17 @@ class Tally:
                     record.comparisons.append(value)
                 elif key == "median_s":
                     record.median_s = value
+                elif key == "outcome":  # outcomes.NO_BASELINE, from the snapshot fixture
+                    record.decided = value
 
     def kind(self, record: Record) -> str:
-        if record.outcome == "skipped" and "OpenAI" in record.reason:
-            return OPENAI_SKIP
-        if record.outcome == "skipped" and "CUDA" in record.reason:
-            return "skipped (no CUDA)"
-        return {"passed": "verified"}.get(record.outcome, record.outcome)
+        """The claim's outcome code (outcomes.py): a pass that compared with no recorded baseline is
+        NO_BASELINE, never PASSED; a skip is what the code that skipped said it was."""
+        if record.outcome == "passed":
+            return outcomes.NO_BASELINE if record.decided == outcomes.NO_BASELINE else outcomes.PASSED
+        if record.outcome == "skipped":
+            return record.decided if record.decided in (outcomes.SKIP_OPENAI, outcomes.SKIP_CUDA) else outcomes.SKIPPED
+        return {"failed": outcomes.FAILED, "not run": outcomes.NOT_RUN}.get(record.outcome, outcomes.code(record.outcome))
 
     def medians(self) -> dict[Row, dict[str, float]]:
         """The CPU vs CUDA table: for each ``workload`` claim, in document order, its row -> device ->

@@ -73,7 +73,10 @@ class NumericSerializer(AmberDataSerializer):
     @classmethod
     def serialize_number(cls, data: float, *, depth: int = 0, **kw: Any) -> str:
         if isinstance(data, float) and math.isfinite(data):
-            text = f"{data:.{DECIMALS}f}"
+            # Below 1e-2, fixed decimals drop digits that numbers printed in scientific notation keep
+            # (their tolerance is relative, 1e-4): In [29]'s 1.1472e-05 would be written 0.000011 and
+            # miss it, In [30]'s -3.7245e-03 -0.003724. Those are written in scientific notation too.
+            text = f"{data:.{DECIMALS}f}" if data == 0 or abs(data) >= 1e-2 else f"{data:.{DECIMALS}e}"
             return cls.with_indent("0.000000" if text == "-0.000000" else text, depth)
         return super().serialize_number(data, depth=depth, **kw)
 

@@ -209,7 +209,7 @@ def identify(model: Any, choice: Choice | None = None) -> Weights:
     corner = loading.get_corner(model.W_E[tokens, :])[0].tolist()
     pairs = [
         (value, printed)
-        for row, printed_row in zip(corner, document.EMBEDDING_CORNER, strict=True)
+        for row, printed_row in zip(corner[: len(document.FINGERPRINT)], document.FINGERPRINT, strict=True)
         for value, printed in zip(row, printed_row, strict=True)
     ]
     deviation = max(abs(value - float(printed)) for value, printed in pairs)

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from gpt2spec import causes, compare as numeric, document, loading
+from gpt2spec import causes, document, loading
+from specs.shared import close
 
 # In [31] lists block 0's parameters and the rest, with their shapes (in snapshots/document/).
 PARAMETERS = [
@@ -70,10 +71,6 @@ def test_activation_shapes(run, name, printed, bench):
     """In [32]: e.g. blocks.0.attn.hook_pattern torch.Size([1, 12, 45, 45]), blocks.0.mlp.hook_pre
     torch.Size([1, 45, 3072]), ln_final.hook_scale torch.Size([1, 45, 1])."""
     assert printed == bench(lambda: run.cache[name].shape)
-
-
-def close(actual, expected):
-    torch.testing.assert_close(actual, expected, atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
 
 
 def test_the_residual_stream_starts_as_token_plus_position(run, bench):

@@ -1,37 +1,18 @@
 """The MLP of a block, recomputed by hand (In [35], [37]): it equals what the cache recorded."""
 
 import pytest
-import torch
-from fancy_einsum import einsum
-from jaxtyping import Float
 from torch import Tensor
 
-from gpt2spec import compare as numeric, loading
+from gpt2spec import loading
+from specs.shared import close, mlp_out, mlp_pre, mlp_weights
 
 LAYERS = [pytest.param(i, id=f"layer {i}") for i in range(12)]
 
 
 @pytest.fixture(scope="module")
 def mlp(model) -> dict[str, Tensor]:
-    """gpt2.W_in, gpt2.b_in, gpt2.W_out, gpt2.b_out: each stacks all 12 layers when asked for, so they
-    are asked for once (and the benchmarks time the recomputation, not the stacking)."""
-    return {"W_in": model.W_in, "b_in": model.b_in, "W_out": model.W_out, "b_out": model.b_out}
-
-
-def mlp_pre(mlp, cache, layer: int) -> Float[Tensor, "batch pos d_mlp"]:
-    """In [35]: einsum of the normalized ln2 output with W_in, plus b_in."""
-    mlp_before = cache["normalized", layer, "ln2"]
-    return einsum("batch pos d_model, d_model d_mlp -> batch pos d_mlp", mlp_before, mlp["W_in"][layer]) + mlp["b_in"][layer]
-
-
-def mlp_out(mlp, pre: Float[Tensor, "batch pos d_mlp"], layer: int) -> Float[Tensor, "batch pos d_model"]:
-    """In [37]: gelu_new, then W_out and b_out."""
-    mid = loading.gelu_new(pre)
-    return einsum("batch pos d_mlp, d_mlp d_model -> batch pos d_model", mid, mlp["W_out"][layer]) + mlp["b_out"][layer]
-
-
-def close(actual, expected):
-    torch.testing.assert_close(actual, expected, atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
+    """gpt2.W_in, gpt2.b_in, gpt2.W_out, gpt2.b_out, gathered once."""
+    return mlp_weights(model)
 
 
 @pytest.mark.workload

@@ -1,24 +1,12 @@
 """Attention patterns (In [39], [45]): shapes, causality, and the pattern recomputed from q and k."""
 
-import math
-
 import pytest
 import torch
-from fancy_einsum import einsum
-from jaxtyping import Float
-from torch import Tensor
 
 from gpt2spec import compare as numeric, loading
+from specs.shared import future, pattern_from_q_k
 
 LAYERS = [pytest.param(i, id=f"layer {i}") for i in range(12)]
-
-
-def pattern_from_q_k(cache, layer: int) -> Float[Tensor, "batch head q k"]:
-    """softmax(q k^T / sqrt(d_head)) with the future masked out: what hook_pattern should hold."""
-    q, k = cache["q", layer], cache["k", layer]
-    scores = einsum("batch q head d, batch k head d -> batch head q k", q, k) / math.sqrt(q.shape[-1])
-    future = torch.triu(torch.ones(scores.shape[-2:], dtype=torch.bool, device=scores.device), diagonal=1)
-    return scores.masked_fill(future, float("-inf")).softmax(dim=-1)
 
 
 @pytest.mark.cell(39)
@@ -46,8 +34,7 @@ def test_the_pattern_the_document_draws(run, layer, snapshot, bench):
 def test_nothing_attends_to_the_future_and_rows_sum_to_one(run, layer, bench):
     """Beyond the document: every pattern is causal (zero above the diagonal) and each row is a distribution."""
     pattern = bench(lambda: run.cache["pattern", layer])
-    future = torch.triu(torch.ones(pattern.shape[-2:], dtype=torch.bool, device=pattern.device), diagonal=1)
-    assert (pattern[..., future] == 0).all()
+    assert (pattern[..., future(pattern)] == 0).all()
     sums = pattern.sum(dim=-1)
     torch.testing.assert_close(sums, torch.ones_like(sums), atol=numeric.NOISE_ABS, rtol=0)
 

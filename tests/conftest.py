@@ -1,18 +1,15 @@
-"""Fixtures for the machinery's own tests: a fresh stand-in cache, and pytest in a subprocess."""
+"""Fixtures for the machinery's own tests: the stand-in, the models for in-process runs, and pytest in a subprocess."""
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from gpt2spec import standin
+from gpt2spec import faults, standin
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,14 +21,21 @@ def gpt2_files() -> Path:
 
 
 @pytest.fixture(scope="session")
-def standin_home(gpt2_files: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("hf_standin")
-    standin.build(home, gpt2_files)
-    return home
+def standin_home() -> Path:
+    """The stand-in that `--weights standin` uses (standin.cache_root()), built once if absent: the specs'
+    own runs share it, so a suite run builds none more (a build is 500 MB and ~10 s). The tests that
+    build one on purpose (byte-identical, interrupted, concurrent, `auto` with no cache) build their own;
+    tests that break files break a copy."""
+    return standin.ensure()[0]
 
 
-STANDIN_CACHE = Path(tempfile.mkdtemp(prefix="gpt2spec-cache-"))  # --weights auto|standin builds here, not in ~/.cache
-atexit.register(shutil.rmtree, STANDIN_CACHE, ignore_errors=True)  # a stand-in is 500 MB
+@pytest.fixture(scope="session")
+def fault_models() -> faults.Models:
+    """GPT-2 small (the stand-in) per device and dtype, loaded once for every in-process run of the specs."""
+    return faults.Models()
+
+
+STANDIN_CACHE = standin.cache_root()  # where --weights auto|standin finds the stand-in standin_home holds
 
 
 def run_pytest(
@@ -47,6 +51,3 @@ def run_pytest(
         cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
     )
 
-
-def failed_ids(result: subprocess.CompletedProcess) -> set[str]:
-    return {line.split(" ", 1)[1].split(" - ")[0] for line in result.stdout.splitlines() if line.startswith("FAILED ")}

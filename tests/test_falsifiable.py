@@ -1,95 +1,140 @@
-"""Every claim can fail: break the model on purpose and watch the specs that should notice fail.
+"""Every claim can fail: break the model on purpose (gpt2spec/faults.py) and watch the specs that
+should notice fail.
 
-Each case runs the specs in a fresh process on the stand-in with one deliberate defect, and
-names specs that must fail; a control run with no defect must pass them all.
+The specs run in this process (pytest.main), the model loaded once for the module, each fault
+injected into it and undone after its run (faults.suite_state puts the run's global state back).
+Each fault runs only the specs named for it here, which must fail; then, every fault undone, the
+unbroken model must pass every one of them (the whole table of which claims catch which fault is
+``python -m gpt2spec.faults``; the README's test command runs all the specs unbroken).
 """
+
+from __future__ import annotations
+
+import re
 
 import pytest
 
-from .conftest import failed_ids, run_pytest
+from gpt2spec import faults, outcomes
 
-SPECS = "specs/"
+MLP, ATTN, OUT, HALF = "specs/test_07_mlp.py", "specs/test_08_attention.py", "specs/test_05_output.py", "specs/test_12_half_precision.py"
 CASES = {
     "wrong-activation": [
-        "specs/test_07_mlp.py::test_gelu_new_and_w_out_recompute_the_mlp_output[cpu-layer 0]",
-        "specs/test_07_mlp.py::test_gelu_new_and_w_out_recompute_the_mlp_output[cpu-layer 11]",
-        "specs/test_05_output.py::test_log_probabilities_of_the_actual_next_tokens[cpu]",
-        "specs/test_12_half_precision.py::test_the_mlp_recomputed_by_hand_equals_the_cache[cpu-bfloat16]",
+        f"{MLP}::test_gelu_new_and_w_out_recompute_the_mlp_output[cpu-layer 0]",
+        f"{MLP}::test_gelu_new_and_w_out_recompute_the_mlp_output[cpu-layer 11]",
+        f"{OUT}::test_log_probabilities_of_the_actual_next_tokens[cpu]",
+        f"{HALF}::test_the_mlp_recomputed_by_hand_equals_the_cache[cpu-bfloat16]",
     ],
     "no-causal-mask": [
-        "specs/test_08_attention.py::test_nothing_attends_to_the_future_and_rows_sum_to_one[cpu-layer 0]",
-        "specs/test_08_attention.py::test_the_pattern_is_softmax_of_scaled_masked_q_k[cpu-layer 5]",
-        "specs/test_08_attention.py::test_the_pattern_the_document_draws[cpu-layer 0 head 5]",
-        "specs/test_12_half_precision.py::test_nothing_attends_to_the_future_and_rows_sum_to_one[cpu-bfloat16]",
-        "specs/test_12_half_precision.py::test_the_pattern_is_softmax_of_scaled_masked_q_k[cpu-bfloat16]",
+        f"{ATTN}::test_nothing_attends_to_the_future_and_rows_sum_to_one[cpu-layer 0]",
+        f"{ATTN}::test_the_pattern_is_softmax_of_scaled_masked_q_k[cpu-layer 5]",
+        f"{ATTN}::test_the_pattern_the_document_draws[cpu-layer 0 head 5]",
+        f"{HALF}::test_nothing_attends_to_the_future_and_rows_sum_to_one[cpu-bfloat16]",
+        f"{HALF}::test_the_pattern_is_softmax_of_scaled_masked_q_k[cpu-bfloat16]",
     ],
     "unscaled-attention": [
-        "specs/test_08_attention.py::test_the_pattern_is_softmax_of_scaled_masked_q_k[cpu-layer 0]",
+        f"{ATTN}::test_the_pattern_is_softmax_of_scaled_masked_q_k[cpu-layer 0]",
         "specs/test_09_induction.py::test_induction_scores_of_all_heads[cpu]",
-        "specs/test_12_half_precision.py::test_the_pattern_is_softmax_of_scaled_masked_q_k[cpu-bfloat16]",
+        f"{HALF}::test_the_pattern_is_softmax_of_scaled_masked_q_k[cpu-bfloat16]",
     ],
     "no-bos": [
         "specs/test_03_tokenization.py::test_the_string_tokens_start_with_endoftext[cpu]",
         "specs/test_03_tokenization.py::test_the_tokens_have_shape_1_by_45[cpu]",
         "specs/test_06_structure.py::test_activation_shapes[cpu-hook_embed has the printed shape]",
-        "specs/test_05_output.py::test_the_logits_are_1_by_45_by_50257[cpu]",
+        f"{OUT}::test_the_logits_are_1_by_45_by_50257[cpu]",
     ],
     "leaky-residual": [
         "specs/test_06_structure.py::test_the_residual_stream_adds_up[cpu-block 3 adds attention then MLP]",
-        "specs/test_12_half_precision.py::test_the_residual_stream_adds_up[cpu-bfloat16]",
+        f"{HALF}::test_the_residual_stream_adds_up[cpu-bfloat16]",
     ],
     "perturbed-embedding": [
         "specs/test_04_embedding.py::test_embedding_is_row_lookup[cpu]",
-        "specs/test_05_output.py::test_log_probabilities_of_the_actual_next_tokens[cpu]",
-        "specs/test_07_mlp.py::test_w_in_recomputes_the_mlp_input[cpu-layer 0]",
+        f"{OUT}::test_log_probabilities_of_the_actual_next_tokens[cpu]",
+        f"{MLP}::test_w_in_recomputes_the_mlp_input[cpu-layer 0]",
     ],
     "skewed-final-norm": [
-        "specs/test_05_output.py::test_the_logits_are_the_unembedded_final_residual[cpu]",
-        "specs/test_05_output.py::test_the_top_five_are_sorted[cpu]",
+        f"{OUT}::test_the_logits_are_the_unembedded_final_residual[cpu]",
+        f"{OUT}::test_the_top_five_next_tokens[cpu]",
     ],
     "negated-half-precision-logits": [
-        "specs/test_12_half_precision.py::test_the_top_next_token_is_float32s[cpu-bfloat16]",
-        "specs/test_12_half_precision.py::test_the_top_next_token_is_float32s[cpu-float16]",
+        f"{HALF}::test_the_top_next_token_is_float32s[cpu-bfloat16]",
+        f"{HALF}::test_the_top_next_token_is_float32s[cpu-float16]",
     ],
+    "half-precision-mlp-drift": [f"{HALF}::test_the_mlp_recomputed_by_hand_equals_the_cache[cpu-float16]"],
     "wrong-config": ["specs/test_01_config.py::test_the_config_is_gpt2_small[cpu-cfg.act_fn is as printed]"],
     "extra-token": ["specs/test_02_tokenizer.py::test_the_vocabulary_has_50257_tokens[cpu]"],
+    "cache-alters-logits": [
+        f"{OUT}::test_run_with_cache_returns_the_same_logits[cpu]",
+        f"{OUT}::test_the_logits_are_1_by_45_by_50257[cpu]",
+    ],
 }
 
 
-def test_the_unbroken_model_passes(standin_home):
-    result = run_pytest(SPECS, "--device", "cpu", "--half-precision", hf_home=standin_home)
-    assert result.returncode == 0, result.stdout[-3000:]
+def test_every_fault_has_its_case():
+    assert set(CASES) | {"forged-fingerprint"} == set(faults.FAULTS)
 
 
-@pytest.mark.parametrize("kind", list(CASES))
-def test_a_broken_model_fails_the_specs_that_check_it(standin_home, kind):
-    half = ["--half-precision"] if any("test_12_half_precision" in spec for spec in CASES[kind]) else []
-    result = run_pytest(SPECS, "--device", "cpu", *half, "-p", "tests.breakers", "--break", kind, hf_home=standin_home)
-    assert result.returncode == 1, result.stdout[-3000:]
-    missed = set(CASES[kind]) - failed_ids(result)
-    assert not missed, f"{kind}: these specs did not notice: {sorted(missed)}"
+@pytest.fixture
+def models(fault_models: faults.Models) -> faults.Models:
+    return fault_models
 
 
-def test_claims_that_need_openai_never_pass_on_the_stand_in(standin_home):
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_broken_model_fails_the_specs_that_check_it(models, name):
+    run = faults.run_specs(models, faults.FAULTS[name], *CASES[name])
+    assert set(run.outcome) == set(CASES[name]), f"not all ran: {sorted(set(CASES[name]) - set(run.outcome))}"
+    missed = set(CASES[name]) - run.failed()
+    assert not missed, f"{name}: these specs did not notice: {sorted(missed)}\n{run.output[-3000:]}"
+
+
+def test_claims_that_need_openai_never_pass_on_the_stand_in(models):
     """Skipped by default; with --require-pretrained they fail, saying why."""
-    args = ("specs/test_05_output.py", "--device", "cpu", "-k", "that or hello_world", "-rsfE")
-    skipped = run_pytest(*args, hf_home=standin_home)
-    assert skipped.returncode == 0 and "needs OpenAI's GPT-2 weights" in skipped.stdout
-    last = skipped.stdout.strip().splitlines()[-1]
-    assert "skipped" in last and "passed" not in last, last
-    required = run_pytest(*args, "--require-pretrained", hf_home=standin_home)
-    assert required.returncode == 1
-    assert "--require-pretrained was given" in required.stdout
-    assert failed_ids(required) >= {
+    args = ("specs/test_05_output.py", "-k", "that or hello_world", "-rsfE")
+    skipped = faults.run_specs(models, None, *args)
+    assert set(skipped.outcome.values()) == {outcomes.SKIPPED} and "needs OpenAI's GPT-2 weights" in skipped.output
+    required = faults.run_specs(models, None, *args, "--require-pretrained")
+    assert "--require-pretrained was given" in required.output
+    assert required.failed() >= {
         "specs/test_05_output.py::test_the_next_token_is_that[cpu]",
         "specs/test_05_output.py::test_the_loss_on_hello_world_is_transformerlens_reference[cpu]",
     }
 
 
-def test_every_openai_claim_fails_on_the_stand_in_taken_for_openai(standin_home):
-    """The claims that need OpenAI's weights are real checks: taken for OpenAI's (a test-only switch),
-    the stand-in fails every one of them; none passes by chance."""
-    result = run_pytest(SPECS, "--device", "cpu", "-m", "openai", "-p", "tests.breakers", "--pretend-openai", hf_home=standin_home)
-    last = result.stdout.strip().splitlines()[-1]
-    assert result.returncode == 1 and "passed" not in last, last
-    assert len(failed_ids(result)) >= 19
+def test_every_openai_claim_fails_on_the_stand_in_taken_for_openai(models):
+    """The claims that need OpenAI's weights are real checks: with OpenAI's fingerprint forged into the
+    stand-in (faults.forged_fingerprint), every one of them runs and fails; none passes by chance."""
+    run = faults.run_specs(models, faults.FAULTS["forged-fingerprint"], "-m", "openai")
+    assert outcomes.PASSED not in run.outcome.values(), sorted(n for n, o in run.outcome.items() if o == outcomes.PASSED)
+    assert len(run.failed()) >= 19, run.output[-3000:]
+
+
+def test_the_table_names_each_fault_and_fails_on_an_uncaught_one():
+    unbroken = faults.Run("", {"a": outcomes.PASSED, "b": outcomes.PASSED}, {"a": 5, "b": None}, "")
+    caught = faults.Run("no-bos", {"a": outcomes.FAILED, "b": outcomes.PASSED}, {"a": 5, "b": None}, "")
+    missed = faults.Run("extra-token", {"a": outcomes.PASSED, "b": outcomes.PASSED}, {"a": 5, "b": None}, "")
+    lines = faults.table([unbroken, caught, missed])
+    assert lines[0].startswith("unbroken") and "every claim that ran held" in lines[0]
+    assert "no-bos" in lines[1] and "In [5] 1" in lines[1]
+    assert "CAUGHT BY NO CLAIM" in lines[2]
+    assert faults.problems([unbroken, caught, missed]) == ["extra-token is caught by no claim"]
+
+
+def test_an_unrecorded_baseline_is_counted_no_baseline_yet(models, tmp_path):
+    """On weights taken for OpenAI's, a baseline nobody has recorded checks nothing: the summary and the
+    results file say "no baseline yet", never verified, and --require-pretrained fails it. A baseline the
+    document gives (the log of In [29]'s corner) is a real comparison: the stand-in fails it."""
+    forged = faults.FAULTS["forged-fingerprint"]
+    claim = "specs/test_07_mlp.py::test_w_in_recomputes_the_mlp_input[cpu-layer 0]"
+    run = faults.run_specs(models, forged, claim, f"--spec-results={tmp_path / 'results.json'}")
+    assert re.search(r"^document claims: 1 no baseline yet \(recorded now with --snapshot-update\)$", run.output, re.M), run.output[-2000:]
+    assert '"outcome": "no-baseline"' in (tmp_path / "results.json").read_text()
+    assert faults.run_specs(models, forged, claim, "--require-pretrained").failed() == {claim}
+    derived = "specs/test_05_output.py::test_log_probabilities_of_the_first_tokens[cpu]"
+    assert faults.run_specs(models, forged, derived).failed() == {derived}
+
+
+def test_every_fault_undone_the_unbroken_model_passes_them_all(models):
+    """The control, run last: the claims the faults broke pass on the same model once each fault is
+    undone (hooks removed, config, tokenizer, method and weights restored)."""
+    named = sorted({n for names in CASES.values() for n in names})
+    run = faults.run_specs(models, None, *named)
+    assert set(run.outcome) == set(named) and not run.failed(), run.output[-3000:]

@@ -44,7 +44,7 @@ def test_the_terminal_and_the_page_say_one_summary_in_one_order(tmp_path):
     """Both render gpt2spec.summary: the counts in outcomes.ORDER (what held first), the same numbers."""
     import html
 
-    from gpt2spec import page, summary
+    from gpt2spec import outcomes, page, summary
     from gpt2spec.report import Record, Tally
 
     tally = Tally()
@@ -53,6 +53,7 @@ def test_the_terminal_and_the_page_say_one_summary_in_one_order(tmp_path):
             nodeid=f"specs/test_05_output.py::test_{name}[cpu]", claim=f"specs/test_05_output.py::test_{name}",
             module="specs/test_05_output.py", section="Output.", words=f"In [21]: {name}.", cell=21, openai=False,
             versioned=None, device="cpu", outcome=outcome, reason=reason,
+            decided=outcomes.SKIP_OPENAI if reason else "",  # the code the skip carried (outcomes.skip)
         )  # fmt: skip
     said = "2 verified, 1 failed, 1 skipped (need OpenAI's weights)"
     assert summary.terminal_lines(summary.of(tally))[0] == f"document claims: {said}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from gpt2spec import outcomes
 from gpt2spec.plugin.keys import NOT_OPENAI
 from gpt2spec.weights import Weights
 
@@ -20,7 +21,7 @@ def _openai_weights_only(request: pytest.FixtureRequest) -> None:
     if request.config.getoption("--require-pretrained"):
         request.node.stash[NOT_OPENAI] = reason  # fails in the call phase: a failed claim, not a setup error
         return
-    pytest.skip(reason)
+    outcomes.skip(outcomes.SKIP_OPENAI, reason)
 
 
 @pytest.hookimpl(tryfirst=True)

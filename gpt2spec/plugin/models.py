@@ -13,7 +13,7 @@ from typing import Any, Callable
 import pytest
 import torch
 
-from gpt2spec import loading, provenance, weights as whose
+from gpt2spec import loading, outcomes, provenance, weights as whose
 from gpt2spec.plugin.keys import CHOICE, DEVICES, FACTS, IN_EFFECT, REPORT
 from gpt2spec.run import DocumentRun, document_run
 from gpt2spec.weights import Choice, Weights, identify
@@ -23,7 +23,7 @@ MODEL_FIXTURES = {"model", "run", "weights"}
 
 def skip_without(device: str) -> None:
     if device == "cuda" and not torch.cuda.is_available():
-        pytest.skip("CUDA is not available on this machine (the CPU run covers the claim)")
+        outcomes.skip(outcomes.SKIP_CUDA, "CUDA is not available on this machine (the CPU run covers the claim)")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
