@@ -6,12 +6,11 @@ TransformerLens cost?" and "what does CUDA buy?" are measured paired (``gpt2spec
 both sides alternate round by round in one loop, on the same tokens, after warm-up.
 """
 
-from pathlib import Path
-
 import pytest
 import torch
 
-from gpt2spec import compare as numeric, document, fidelity, loading, paired, timing
+from gpt2spec import compare as numeric, document, fidelity, paired, timing
+from specs import shared
 
 # TransformerLens's guide to numerical divergence (docs/source/content/debugging_numerical_divergence.md):
 # its bridge against Hugging Face in float32 with eager attention differs typically by under 5e-5;
@@ -25,11 +24,7 @@ PAIRS, MIN_SECONDS = 15, 2.0
 @pytest.fixture(scope="module")
 def hugging_face(device):
     """The raw Hugging Face model, from the same cached files TransformerLens loaded, with eager attention."""
-    from transformers import GPT2LMHeadModel
-
-    folder = loading.cached_file("config.json")
-    assert folder is not None, "the model was loaded, so its files are in the cache"
-    return GPT2LMHeadModel.from_pretrained(Path(folder).parent, attn_implementation="eager").to(device).eval()
+    return shared.hugging_face(device, attn_implementation="eager")
 
 
 @pytest.mark.workload

@@ -8,14 +8,14 @@ the CPU are paired the same way. See ``gpt2spec/scaling.py`` for what is measure
 """
 
 import statistics
-from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 import torch
 
-from gpt2spec import document, fidelity, flops, grid, loading, memory, paired, scaling, timing
+from gpt2spec import document, fidelity, flops, grid, memory, paired, scaling, timing
 from gpt2spec.plugin.keys import REPORT
+from specs import shared
 
 pytestmark = pytest.mark.scaling
 
@@ -30,11 +30,8 @@ def hugging_face_models():
     loaded: dict[tuple[str, str, str], tuple[object, float]] = {}
 
     def get(device: str, attention: str, dtype: str):
-        from transformers import GPT2LMHeadModel
-
         if (device, attention, dtype) not in loaded:
-            folder = Path(loading.cached_file("config.json")).parent
-            load = lambda: GPT2LMHeadModel.from_pretrained(folder, attn_implementation=attention, dtype=getattr(torch, dtype)).to(device).eval()
+            load = lambda: shared.hugging_face(device, attn_implementation=attention, dtype=getattr(torch, dtype))
             loaded[device, attention, dtype] = timing.timed(device, load)
         return loaded[device, attention, dtype]
 
