@@ -75,8 +75,8 @@ def prepare(session: nox.Session, name: str, *asks: str) -> Path:
         asked[re.match(r"[\w.-]+", ask).group().lower().replace("-", "_")] = ask
     axes = RESULTS / f"{name}.axes.json"
     axes.unlink(missing_ok=True)
-    session.run("python", "-m", "gpt2spec.radar", "prepare", str(axes), *asked.values(), "--keep", TORCH_SPEC,
-                success_codes=[0, NOT_INSTALLED])  # fmt: skip
+    session.run_install("python", "-m", "gpt2spec.radar", "prepare", str(axes), *asked.values(), "--keep", TORCH_SPEC,
+                        success_codes=[0, NOT_INSTALLED])  # fmt: skip  # it installs: nox --install-only runs it too
     if json.loads(axes.read_text())["refused"]:
         raise SystemExit(NOT_INSTALLED)  # the line above says what and why; nox would exit 1 for any failure
     return axes

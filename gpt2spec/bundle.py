@@ -6,127 +6,122 @@ built there, from a seed), and ``run.sh``, which installs the wheels beside the 
 packages, builds the stand-in, runs the specs and the scaling benchmark on every device and writes
 the terminal table, the page and pytest-benchmark's JSON to one folder.
 
-The target (``TARGET``) is the machine this project's GPU runs are sized for: Python 3.12 on
-x86-64 Linux with PyTorch, transformers, pytest, pytest-benchmark, pandas and pyarrow installed.
-What to carry is resolved from the wheels' own ``Requires-Dist`` against what the target has,
-less the few that TransformerLens declares but never imports to load and run a model (``UNUSED``).
+The target is the machine this project's GPU runs are sized for: Python 3.12 on x86-64 Linux with
+the packages of its image (``data/gpu-image.txt``: names, and versions where they were read). What
+to carry is pip's own resolution (``pip download``, dependencies and all, for the target's Python
+and platform) of this project's requirements, where each image package with a known version is
+given to pip as already there: a stand-in wheel of that name and version, with no files and no
+requirements, pinned by a constraints file. What the image holds, and the few packages that
+TransformerLens declares but never imports to load and run a model (``UNUSED``), are not carried.
 """
 
 from __future__ import annotations
 
 import argparse
-import email.parser
 import importlib.metadata
 import stat
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
+from packaging.requirements import Requirement
+
 ROOT = Path(__file__).resolve().parents[1]
+IMAGE = Path(__file__).resolve().parent / "data" / "gpu-image.txt"
 PYTHON = "3.12"
 PLATFORMS = ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64", "manylinux1_x86_64"]
-MARKERS = {"python_version": PYTHON, "python_full_version": f"{PYTHON}.3", "sys_platform": "linux", "platform_system": "Linux",
-           "platform_machine": "x86_64", "os_name": "posix", "implementation_name": "cpython", "platform_python_implementation": "CPython"}  # fmt: skip
-
-# The packages the target's image already holds (this workplace's 'cuda' image, read 2026-11-17:
-# /work/.library/device/KINDS.md, "Python packages already there"), normalized names.
-TARGET = set("""
-absl-py accelerate aiofiles aiohappyeyeballs aiohttp aiosignal annotated-doc anyio attrs botorch build certifi
-charset-normalizer chex click cloudpickle cmake colorama contourpy coverage cuda-bindings cuda-core cuda-pathfinder
-cuda-toolkit cupy-cuda13x cycler cython diffrax e3nn einops equinox etils execnet filelock flatbuffers flax fonttools
-formulaic frozenlist fsspec gpytorch grpcio h11 h5py hf-xet httpcore httpx huggingface-hub humanize hypothesis idna
-imageio iniconfig interface-meta jax jax-cuda13-pjrt jax-cuda13-plugin jaxlib jaxtyping jinja2 joblib kiwisolver
-lazy-loader lightning lightning-utilities linear-operator lineax llvmlite lxml markdown markdown-it-py markupsafe
-matplotlib mdurl meson ml-dtypes mpi4py mpmath msgpack multidict multipledispatch mypy-extensions nanobind narwhals
-networkx ninja numba numba-cuda numpy numpyro nvidia-cublas nvidia-cuda-cupti nvidia-cuda-nvrtc nvidia-cuda-runtime
-nvidia-cudnn-cu13 nvidia-cufft nvidia-cufile nvidia-curand nvidia-cusolver nvidia-cusparse nvidia-cusparselt-cu13
-nvidia-ml-py nvidia-nccl-cu13 nvidia-nvjitlink nvidia-nvshmem-cu13 nvidia-nvtx onnx onnx-ir onnxruntime onnxscript
-opencv-python-headless optax opt-einsum opt-einsum-fx optimistix orbax-checkpoint packaging pandas pathspec patsy peft
-pillow pip pluggy portalocker prometheus-client propcache protobuf psutil pyarrow pybind11 py-cpuinfo pygments
-pyparsing pyproject-hooks pyre-extensions pytest pytest-benchmark pytest-cov pytest-mock pytest-timeout pytest-xdist
-python-dateutil pytorch-lightning pyyaml regex requests rich sacrebleu safetensors scikit-build-core scikit-image
-scikit-learn scipy seaborn sentencepiece sentence-transformers setuptools shellingham simplejson six sortedcontainers
-statsmodels sympy tabulate tensorboard tensorboard-data-server tensorstore threadpoolctl tifffile tiktoken timm
-tokenizers toolz torch torchaudio torchdiffeq torch-geometric torchmetrics torchvision tqdm transformers treescope
-triton typer typing-extensions typing-inspect urllib3 uvloop wadler-lindig werkzeug wheel wrapt xarray xxhash yarl zipp
-""".split())
+THERE = "gpuimage"  # the local version label of a stand-in wheel for a package the image has
 
 # Declared by TransformerLens 4.x but not imported to load GPT-2, run it, hook it or cache it (checked
 # by installing the bundle without them and running the specs): its training logger and the
-# run-time type checkers of other code paths. wandb's wheel alone is ~20 MB.
-UNUSED = {"wandb", "beartype", "typeguard", "transformers-stream-generator"}
+# run-time type checkers of other code paths; wandb's wheel alone is ~20 MB. pip is given a stand-in
+# of each at the lowest version TransformerLens 4.3.0's METADATA allows.
+UNUSED = {"wandb": "0.13.5", "beartype": "0.14.1", "typeguard": "4.2", "transformers-stream-generator": "0.0.5"}
 
 
 def normalize(name: str) -> str:
     return name.lower().replace("_", "-").replace(".", "-")
 
 
-def roots() -> list[str]:
-    """What the suite needs beyond the target: the project's requirements and its 'report' extra."""
+def image(path: Path = IMAGE) -> dict[str, str | None]:
+    """The image's packages: normalized name -> version, or None where no version was read."""
+    found: dict[str, str | None] = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            name, _, version = line.partition("==")
+            found[normalize(name)] = version or None
+    return found
+
+
+def roots(there: dict[str, str | None]) -> list[str]:
+    """What the suite needs: the project's requirements and its 'report' extra, each pinned to the version
+    tested here unless the image has it (then pip takes the image's)."""
     import tomllib  # Python 3.11+: the bundle is built on a developer's machine
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return project["dependencies"] + project["optional-dependencies"]["report"]
-
-
-def pinned(requirement: str) -> str:
-    """The version tested here where this environment has one that fits, else the requirement as written."""
-    from packaging.requirements import Requirement
-
-    req = Requirement(requirement)
-    try:
-        here = importlib.metadata.version(req.name)
-    except importlib.metadata.PackageNotFoundError:
-        return f"{req.name}{req.specifier}"
-    return f"{req.name}=={here}" if req.specifier.contains(here, prereleases=True) else f"{req.name}{req.specifier}"
-
-
-def download(spec: str, into: Path) -> Path:
-    before = set(into.glob("*.whl"))
-    platforms = [arg for p in PLATFORMS for arg in ("--platform", p)]
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "--python-version", PYTHON,
-         "--implementation", "cp", *platforms, "-d", str(into), spec],
-        check=True,
-    )  # fmt: skip
-    new = set(into.glob("*.whl")) - before
-    if new:
-        return new.pop()
-    name = normalize(spec.split("=")[0].split("<")[0].split(">")[0].split("~")[0].split("!")[0])
-    return next(w for w in into.glob("*.whl") if normalize(w.name.split("-")[0]) == name)  # already there
-
-
-def requires(wheel: Path) -> list[str]:
-    """The wheel's Requires-Dist that apply on the target (no extras)."""
-    from packaging.requirements import Requirement
-
-    with zipfile.ZipFile(wheel) as z:
-        meta = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
-        message = email.parser.Parser().parsestr(z.read(meta).decode())
     out = []
-    for line in message.get_all("Requires-Dist") or []:
-        req = Requirement(line)
-        if req.marker is None or req.marker.evaluate({**MARKERS, "extra": ""}):
-            out.append(str(req).split(";")[0].strip())
+    for requirement in project["dependencies"] + project["optional-dependencies"]["report"]:
+        req = Requirement(requirement)
+        out.append(requirement if normalize(req.name) in there else pinned(req))
     return out
 
 
-def resolve(into: Path) -> list[Path]:
-    """Download each needed package the target lacks, then what those need, until nothing is missing."""
-    from packaging.requirements import Requirement
+def pinned(req: Requirement) -> str:
+    """The version tested here where this environment has one that fits, else the requirement as written."""
+    try:
+        here = importlib.metadata.version(req.name)
+    except importlib.metadata.PackageNotFoundError:
+        return str(req)
+    return f"{req.name}=={here}" if req.specifier.contains(here, prereleases=True) else str(req)
 
-    queue, seen, wheels = list(roots()), set(), []
-    while queue:
-        requirement = queue.pop(0)
-        name = normalize(Requirement(requirement).name)
-        if name in seen or name in TARGET or name in UNUSED:
-            continue
-        seen.add(name)
-        wheel = download(pinned(requirement), into)
-        wheels.append(wheel)
-        queue.extend(requires(wheel))
-    return wheels
+
+def stand_in_wheel(folder: Path, name: str, version: str) -> Path:
+    """An empty wheel that tells pip "``name`` ``version`` is there" (and needs nothing)."""
+    dist = f"{name.replace('-', '_')}-{version}"
+    path = folder / f"{dist}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(f"{dist}.dist-info/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        z.writestr(f"{dist}.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: gpt2spec.bundle\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        z.writestr(f"{dist}.dist-info/RECORD", "")
+    return path
+
+
+def wheel_name(wheel: Path) -> str:
+    return normalize(wheel.name.split("-")[0])
+
+
+def resolve(into: Path) -> tuple[list[Path], list[str]]:
+    """pip resolves and downloads; the wheels the target needs stay in ``into``. Returns them, and the
+    image packages of unknown version that pip resolved (and are not carried: the image has them)."""
+    there = image()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        pins = {name: f"{version}+{THERE}" for name, version in there.items() if version}
+        pins.update({name: f"{version}+unused" for name, version in UNUSED.items()})
+        for name, version in pins.items():
+            stand_in_wheel(folder, name, version)
+        (folder / "constraints.txt").write_text("".join(f"{name}=={version}\n" for name, version in pins.items()))
+        (folder / "requirements.txt").write_text("\n".join(roots(there)) + "\n")
+        platforms = [arg for p in PLATFORMS for arg in ("--platform", p)]
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:", "--python-version", PYTHON,
+             "--implementation", "cp", *platforms, "--find-links", str(folder), "-c", str(folder / "constraints.txt"),
+             "-r", str(folder / "requirements.txt"), "-d", str(into)],
+            check=True,
+        )  # fmt: skip
+    carried, assumed = [], []
+    for wheel in sorted(into.glob("*.whl")):
+        name = wheel_name(wheel)
+        if name in there or name in UNUSED:
+            if there.get(name) is None and name not in UNUSED:
+                assumed.append(wheel.name.split("-")[0] + " " + wheel.name.split("-")[1])
+            wheel.unlink()
+        else:
+            carried.append(wheel)
+    return carried, assumed
 
 
 RUN = r"""#!/usr/bin/env bash
@@ -174,9 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     wheels = args.out / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
     try:
-        got = resolve(wheels)
-    except subprocess.CalledProcessError as error:
-        print(f"gpt2spec.bundle: pip could not download {error.cmd[-1]} (is PyPI reachable?)", file=sys.stderr)
+        got, assumed = resolve(wheels)
+    except subprocess.CalledProcessError:
+        print("gpt2spec.bundle: pip could not resolve or download the requirements (is PyPI reachable? pip's message is above)", file=sys.stderr)
         return 1
     copy_repository(args.out / "repo")
     script = args.out / "run.sh"
@@ -184,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     mb = lambda p: f"{size(p) / 1e6:.1f} MB"
     print(f"gpt2spec.bundle: {len(got)} wheels ({mb(wheels)}): " + ", ".join(sorted(w.name.split("-")[0] for w in got)))
+    if assumed:
+        print("gpt2spec.bundle: not carried, the image has them (its version was not read; pip chose): " + ", ".join(assumed))
     print(f"gpt2spec.bundle: repository {mb(args.out / 'repo')}; the whole bundle {mb(args.out)} in {args.out}")
     print(f"gpt2spec.bundle: on the GPU machine: bash {args.out.name}/run.sh OUTPUT_DIR")
     return 0

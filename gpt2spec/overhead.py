@@ -2,19 +2,22 @@
 
 The floor is "import TransformerLens, load GPT-2 small, one ``run_with_cache`` on the document's
 text", in a fresh process. The documentation run (``--benchmark-disable``) and the default run
-(benchmarks on) are timed the same way, all on the CPU and the stand-in, interleaved round by
-round so that a machine that slows down slows all three alike; the medians and their ratios are
-printed as Markdown. It measures; nothing here asserts a time.
+(benchmarks on) are timed the same way, all on the CPU and the stand-in, paired round by round
+(``gpt2spec/paired.py``) so that a machine that slows down slows all three alike; the medians and
+each run's ratio to the floor, with its interval, are printed as Markdown. It measures; nothing
+here asserts a time.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from gpt2spec import paired, timing
 
 FLOOR = (
     "from gpt2spec import document, loading, weights\n"
@@ -30,28 +33,27 @@ RUNS = {
 }
 
 
-def wall(command: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
+def run_quietly(command: list[str], cwd: Path) -> None:
     subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m gpt2spec.overhead", description=__doc__.split("\n\n")[0])
-    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
+    p.add_argument("--rounds", type=int, default=3, help="paired rounds (default 3; 6 or more give a 95%% interval)")
     args = p.parse_args(argv)
     root = Path(__file__).resolve().parents[1]
-    wall(RUNS[next(iter(RUNS))], root)  # untimed: builds the stand-in if needed, warms the disk cache
-    times: dict[str, list[float]] = {name: [] for name in RUNS}
-    for _ in range(args.rounds):
-        for name, command in RUNS.items():
-            times[name].append(wall(command, root))
-    floor = statistics.median(next(iter(times.values())))
-    print(f"| run (CPU, stand-in, {args.rounds} interleaved rounds) | median s | x floor |")
+    floor = next(iter(RUNS))
+    run_quietly(RUNS[floor], root)  # untimed: builds the stand-in if needed, warms the disk cache
+    arms = {name: functools.partial(run_quietly, command, root) for name, command in RUNS.items()}
+    times = paired.alternate(arms, args.rounds, warmup=0)
+    print(f"| run (CPU, stand-in, {args.rounds} paired rounds) | median s | x floor (interval, pairs) |")
     print("|---|---:|---:|")
+    conditions = timing.conditions("cpu")
     for name, values in times.items():
-        median = statistics.median(values)
-        print(f"| {name} | {median:.1f} | {median / floor:.2f}x |")
+        ratio = paired.ratio(times, name, floor, "over the floor", "", conditions)
+        print(f"| {name} | {statistics.median(values):.1f} | {str(ratio).strip()} |")
+    print(timing.conditions_line(conditions))
+    print(paired.describe_interval())
     return 0
 
 

@@ -11,7 +11,7 @@ from typing import Any, Iterator, NamedTuple
 
 import pytest
 
-from gpt2spec import outcomes, summary, timing
+from gpt2spec import fidelity, outcomes, paired, speccode, summary, timing
 from gpt2spec.snapshot import without_device
 
 SPECS = "specs/"
@@ -79,16 +79,14 @@ class Tally:
     records: dict[str, Record] = field(default_factory=dict)
     seconds: dict[tuple[str, str], float] = field(default_factory=dict)  # (device, step) -> wall time
     started: float = field(default_factory=time.perf_counter)
+    ratios: list[dict] = field(default_factory=list)  # paired.Ratio.as_dict(), from any spec (the scaling grid's too)
+    fidelity: list[dict] = field(default_factory=list)  # fidelity.row(): TransformerLens vs Hugging Face log-prob gaps
 
     @contextmanager
     def timed(self, device: str, step: str) -> Iterator[None]:
-        start = time.perf_counter()
-        yield
-        if device.startswith("cuda"):
-            import torch
-
-            torch.cuda.synchronize()
-        self.seconds[device, step] = time.perf_counter() - start
+        with timing.stopwatch(device) as elapsed:
+            yield
+        self.seconds[device, step] = elapsed.seconds
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         for item in session.items:
@@ -106,7 +104,7 @@ class Tally:
                 cell=cell.args[0] if cell else None,
                 openai=item.get_closest_marker("openai") is not None,
                 workload=item.get_closest_marker("workload") is not None,
-                code=timing.bench_code(item.path).get(getattr(item, "originalname", item.name), ""),
+                code=speccode.bench_code(item.path).get(getattr(item, "originalname", item.name), ""),
                 versioned={"majors": list(versioned.args[0]), "why": versioned.args[1]} if versioned else None,
                 device=str(callspec.params.get("device", "")) if callspec else "",
                 params=without_device(f"x[{callspec.id}]")[2:-1] if callspec and without_device(f"x[{callspec.id}]") != "x" else "",
@@ -121,6 +119,10 @@ class Tally:
             self.records[item.nodeid].decided = code
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "teardown":  # what the benchmark tests measured (record_property)
+            for key, value in report.user_properties:
+                if key in ("ratios", "fidelity"):
+                    getattr(self, key).append(value)
         record = self.records.get(report.nodeid)
         if record is None:
             return
@@ -163,41 +165,55 @@ class Tally:
         }
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not any(r.outcome != "not run" for r in self.records.values()):
-            return
+        if not any(r.outcome != "not run" for r in self.records.values()) and not (self.ratios or self.fidelity):
+            return  # the scaling benchmark alone has no claims, but ratios and fidelity to show
         tr = terminalreporter
         tr.section("GPT-2 small specification")
         for line in summary.terminal_lines(summary.of(self)):
             tr.write_line(line)
-        medians = self.medians()
-        if medians:
-            tr.section("CPU vs CUDA: each claim's own work, median of 5 rounds")
-            for line in device_table(medians):
+        if lines := benchmark_lines(self):
+            tr.section(f"CPU vs CUDA: each claim's own work (median of {timing.ROUNDS} rounds), paired ratios, fidelity")
+            for line in lines:
                 tr.write_line(line)
 
 
-# The same tokens through plain Hugging Face (specs/test_10_devices.py) and through TransformerLens
-# (In [15] and In [16]), timed in the same run: the rows that say what TransformerLens costs.
-REFERENCES = {"hugging_face(run.tokens).logits": "Hugging Face", "model(run.tokens)": "forward", "model.run_with_cache(run.tokens)": "run_with_cache"}
-
-
 def device_table(medians: dict[Row, dict[str, float]]) -> list[str]:
-    """``medians`` (row -> device -> seconds) as aligned text, with CUDA's speedup over the CPU and
-    what TransformerLens costs over Hugging Face on each device."""
+    """``medians`` (row -> device -> seconds, pytest-benchmark's) as aligned text. No ratio is taken
+    from these: medians timed at different moments of a run are not paired (see the lines below them)."""
 
     def ms(seconds: float | None) -> str:
         return "-" if seconds is None else f"{seconds * 1e3:.2f}"
 
     width = max(len(str(row)) for row in medians)
-    lines = [f"{'claim: the work it times':<{width}}  {'CPU ms':>9}  {'CUDA ms':>9}  {'speedup':>7}"]
+    lines = [f"{'claim: the work it times':<{width}}  {'CPU ms':>9}  {'CUDA ms':>9}"]
     for row, by_device in medians.items():
-        cpu, cuda = by_device.get("cpu"), by_device.get("cuda")
-        speedup = f"{cpu / cuda:.1f}x" if cpu and cuda else "-"
-        lines.append(f"{str(row):<{width}}  {ms(cpu):>9}  {ms(cuda):>9}  {speedup:>7}")
-    refs = {REFERENCES[row.code]: by for row, by in medians.items() if row.code in REFERENCES}
-    for device in ("cpu", "cuda"):
-        base = refs.get("Hugging Face", {}).get(device)
-        costs = [f"{name} {refs[name][device] / base:.2f}x" for name in ("forward", "run_with_cache") if base and device in refs.get(name, {})]
-        if costs:
-            lines.append(f"TransformerLens over Hugging Face on {device.upper()} (the document's 45 tokens, this run): " + ", ".join(costs))
+        lines.append(f"{str(row):<{width}}  {ms(by_device.get('cpu')):>9}  {ms(by_device.get('cuda')):>9}")
     return lines
+
+
+def ratio_lines(ratios: list[dict]) -> list[str]:
+    """The paired answers, one line a question: "TransformerLens over Hugging Face (eager) on CPU:
+    forward 1.12x (1.08-1.16, 30 pairs), run_with_cache ..."."""
+    grouped: dict[str, list[str]] = {}
+    for r in ratios:
+        grouped.setdefault(r["question"], []).append(str(paired.Ratio(**r)))
+    return [f"{question}: " + ", ".join(parts) for question, parts in grouped.items()]
+
+
+def benchmark_lines(tally: Tally) -> list[str]:
+    """What the terminal and the page show of the benchmark: the claims' medians, the paired ratios
+    with their intervals and conditions, and how far TransformerLens's log-probabilities are from
+    Hugging Face's. Empty when nothing was measured."""
+    medians = tally.medians()
+    ratios, gaps = tally.ratios, tally.fidelity
+    lines = device_table(medians) if medians else []
+    devices = sorted({device for by_device in medians.values() for device in by_device})
+    said = [timing.conditions(device, "float32", CLAIMS_ATTENTION) for device in devices] + [r["conditions"] for r in ratios]
+    lines.extend({timing.conditions_line(found): None for found in said})  # each once, in order
+    lines.extend(ratio_lines(ratios))
+    if ratios:
+        lines.append(paired.describe_interval())
+    return lines + fidelity.table_lines(gaps)
+
+
+CLAIMS_ATTENTION = "eager"  # TransformerLens's own attention, and the Hugging Face reference's (specs/test_10_devices.py)

@@ -1,34 +1,68 @@
-"""Benchmarks that time what a device actually did.
+"""One clock for the suite: what a device actually did, and under which conditions.
 
-CUDA kernels are queued, so a timer around a Python call measures the queueing; each timed call
-therefore ends with ``torch.cuda.synchronize()``. The first call on a device pays for kernel
-selection and allocator growth, so warm-up rounds run untimed (pytest-benchmark's ``pedantic``).
+CUDA kernels are queued, so a timer around a Python call measures the queueing; every timed call
+therefore ends with ``torch.cuda.synchronize()`` (``synchronized``, ``stopwatch``). The first call
+on a device pays for kernel selection and allocator growth, so warm-up rounds run untimed
+(pytest-benchmark's ``pedantic``; ``paired.alternate``).
 """
 
 from __future__ import annotations
 
-import ast
-import functools
+import os
+import platform
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import torch
 
 T = TypeVar("T")
 ROUNDS = 5
 WARMUP_ROUNDS = 1
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")  # what sets torch's CPU threads from outside
+
+
+def synchronize(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(device)
 
 
 def synchronized(device: str, fn: Callable[[], T]) -> Callable[[], T]:
+    """``fn`` that returns only once the device has finished what it queued."""
     if not device.startswith("cuda"):
         return fn
 
     def run() -> T:
         out = fn()
-        torch.cuda.synchronize(device)
+        synchronize(device)
         return out
 
     return run
+
+
+@dataclass
+class Elapsed:
+    seconds: float = 0.0
+
+
+@contextmanager
+def stopwatch(device: str) -> Iterator[Elapsed]:
+    """Wall time of the block, the device's queued work included."""
+    elapsed = Elapsed()
+    start = time.perf_counter()
+    try:
+        yield elapsed
+    finally:
+        synchronize(device)
+        elapsed.seconds = time.perf_counter() - start
+
+
+def timed(device: str, fn: Callable[[], T]) -> tuple[T, float]:
+    with stopwatch(device) as elapsed:
+        out = fn()
+    return out, elapsed.seconds
 
 
 _NOTHING: Any = object()
@@ -47,28 +81,46 @@ def measure(benchmark: Any, device: str, fn: Callable[[], T], rounds: int = ROUN
     return benchmark.pedantic(synchronized(device, fn), rounds=rounds, warmup_rounds=warmup, iterations=1)
 
 
-@functools.cache  # one read per spec file
-def bench_code(path: Path) -> dict[str, str]:
-    """test function -> the expression its ``bench(lambda: ...)`` evaluates, as the spec file writes
-    it (read statically: the claims that never reach ``bench``, skipped ones, have it too)."""
+def benchmarks_on(config: Any) -> bool:
+    """Whether this run times anything (pytest-benchmark's own rule for --benchmark-disable/-enable)."""
+    return not (config.getoption("benchmark_disable", False) and not config.getoption("benchmark_enable", False))
+
+
+def device_name(device: str) -> str:
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name(device) if torch.cuda.is_available() else "CUDA (absent)"
     try:
-        source = path.read_text(encoding="utf-8")
-        tree = ast.parse(source)
-    except (OSError, SyntaxError):
-        return {}
-    code = {}
-    for function in (node for node in tree.body if isinstance(node, ast.FunctionDef)):
-        for node in ast.walk(function):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "bench" and node.args:
-                if isinstance(node.args[0], ast.Lambda):
-                    code[function.name] = " ".join(ast.get_source_segment(source, node.args[0].body).split())
-                    break
-    return code
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} logical cores"
+    except OSError:
+        pass
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} logical cores"
+
+
+def threads() -> str:
+    """torch's CPU threads and who chose them (pytest-benchmark leaves torch's default;
+    torch.utils.benchmark.Timer would use one)."""
+    set_by = [f"{name}={os.environ[name]}" for name in THREAD_VARIABLES if os.environ.get(name)]
+    how = "set by " + ", ".join(set_by) if set_by else "torch's default, not set"
+    return f"{torch.get_num_threads()} torch threads ({how})"
+
+
+def conditions(device: str, dtype: str = "float32", attention: str = "") -> dict[str, str]:
+    """What a timing depends on besides the code: said with every table and kept in the JSON."""
+    found = {"device": device, "device_name": device_name(device), "threads": threads(), "dtype": dtype}
+    if attention:
+        found["attention"] = attention
+    return found
+
+
+def conditions_line(found: dict[str, str]) -> str:
+    return "conditions: " + "; ".join(f"{key.replace('_', ' ')} {value}" for key, value in found.items() if key != "device")
 
 
 def machine_info() -> dict[str, Any]:
-    """What pytest-benchmark's JSON should say about the devices beyond the CPU."""
-    info: dict[str, Any] = {"torch": torch.__version__, "cuda": torch.version.cuda}
+    """What pytest-benchmark's JSON should say about the devices beyond the CPU, and the threads."""
+    info: dict[str, Any] = {"torch": torch.__version__, "cuda": torch.version.cuda, "torch_threads": threads()}
     if torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info

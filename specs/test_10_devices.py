@@ -1,38 +1,85 @@
 """Beyond the document: CPU and CUDA side by side, and what TransformerLens costs over plain Hugging Face.
 
-The reference line times Hugging Face's ``GPT2LMHeadModel`` forward (no hooks) on the document's
-tokens; TransformerLens's forward and its ``run_with_cache`` on the same tokens are the document's
-own In [15] and In [16], timed in the same run (the CPU vs CUDA table sets them side by side).
+The reference times Hugging Face's ``GPT2LMHeadModel`` forward (no hooks, eager attention: the
+arithmetic TransformerLens runs) on the document's tokens. The ratios that answer "what does
+TransformerLens cost?" and "what does CUDA buy?" are measured paired (``gpt2spec/paired.py``):
+both sides alternate round by round in one loop, on the same tokens, after warm-up.
 """
-
-from pathlib import Path
 
 import pytest
 import torch
 
-from gpt2spec import compare as numeric, loading
+from gpt2spec import compare as numeric, document, fidelity, paired, timing
+from specs import shared
+
+# TransformerLens's guide to numerical divergence (docs/source/content/debugging_numerical_divergence.md):
+# its bridge against Hugging Face in float32 with eager attention differs typically by under 5e-5;
+# 1e-4 and above is "suspicious". The log-probabilities are compared at that line, absolutely.
+AGREE = 1e-4
+# Paired rounds: at least PAIRS (15 pairs give a 95% interval between the 4th and the 12th ratio),
+# more while under MIN_SECONDS (a CUDA forward on 45 tokens takes milliseconds).
+PAIRS, MIN_SECONDS = 15, 2.0
 
 
 @pytest.fixture(scope="module")
 def hugging_face(device):
-    """The raw Hugging Face model, from the same cached files TransformerLens loaded."""
-    from transformers import GPT2LMHeadModel
-
-    folder = loading.cached_file("config.json")
-    assert folder is not None, "the model was loaded, so its files are in the cache"
-    return GPT2LMHeadModel.from_pretrained(Path(folder).parent).to(device).eval()
+    """The raw Hugging Face model, from the same cached files TransformerLens loaded, with eager attention."""
+    return shared.hugging_face(device, attn_implementation="eager")
 
 
 @pytest.mark.workload
-def test_reference_hugging_face_forward(hugging_face, run, bench):
+def test_reference_hugging_face_forward(hugging_face, run, bench, device, record_property):
     """Reference: GPT2LMHeadModel(tokens) gives the distribution TransformerLens gives (TransformerLens
     centres the unembedding, which shifts each position's logits by a constant: log-softmax is unmoved).
 
-    Two implementations, one with LayerNorm folded into the weights, so rounding differs more than
-    between two runs of one: within 1e-4 absolute (where TransformerLens's guide calls a difference
-    suspicious) and 1e-4 relative (the 5 significant digits In [30] prints log-probabilities at)."""
+    Within 1e-4 absolute on every log-probability: where TransformerLens's guide to numerical divergence
+    calls a float32 eager difference suspicious (typical: under 5e-5). The gap is printed beside the speed."""
     logits = bench(lambda: hugging_face(run.tokens).logits)
-    torch.testing.assert_close(logits.log_softmax(-1), run.logits.log_softmax(-1), atol=1e-4, rtol=numeric.NOISE_SCI_REL)
+    gap = fidelity.log_prob_gap(run.logits, logits)
+    where = timing.conditions(device, "float32", "eager")
+    record_property("fidelity", fidelity.row("the document's 45 tokens: forward vs GPT2LMHeadModel", where, gap))
+    torch.testing.assert_close(logits.log_softmax(-1), run.logits.log_softmax(-1), atol=AGREE, rtol=0)
+
+
+def test_what_transformerlens_costs_over_hugging_face(model, hugging_face, run, device, pytestconfig, record_property):
+    """Beyond the document: TransformerLens's forward and its run_with_cache against GPT2LMHeadModel's forward
+    (eager attention, like with like) on the document's tokens, paired round by round; all three compute
+    the same distribution."""
+    if not timing.benchmarks_on(pytestconfig):
+        pytest.skip("timing is off (--benchmark-disable): no speed ratio is measured")
+    arms = {
+        "Hugging Face": lambda: hugging_face(run.tokens).logits,
+        "forward": lambda: model(run.tokens),
+        "run_with_cache": lambda: model.run_with_cache(run.tokens)[0],
+    }
+    for name, fn in arms.items():  # the work compared is the same work
+        torch.testing.assert_close(fn().log_softmax(-1), run.logits.log_softmax(-1), atol=AGREE, rtol=0, msg=name)
+    times = paired.alternate({name: timing.synchronized(device, fn) for name, fn in arms.items()}, PAIRS, MIN_SECONDS)
+    question = f"TransformerLens over Hugging Face (eager) on {device.upper()}, the document's 45 tokens"
+    where = timing.conditions(device, "float32", "eager")
+    for label in ("forward", "run_with_cache"):
+        record_property("ratios", paired.ratio(times, label, "Hugging Face", question, label, where).as_dict())
+
+
+def test_what_cuda_buys_over_the_cpu(model_on, pytestconfig, record_property):
+    """Beyond the document: TransformerLens's forward and run_with_cache on the document's tokens, on the CPU
+    against CUDA, paired round by round; both devices compute the same logits."""
+    cpu, cuda = model_on("cpu"), model_on("cuda")
+    if not timing.benchmarks_on(pytestconfig):
+        pytest.skip("timing is off (--benchmark-disable): no speed ratio is measured")
+    tokens = {"cpu": cpu.to_tokens(document.TEXT), "cuda": cuda.to_tokens(document.TEXT)}
+    arms = {
+        "CPU forward": lambda: cpu(tokens["cpu"]),
+        "CUDA forward": timing.synchronized("cuda", lambda: cuda(tokens["cuda"])),
+        "CPU run_with_cache": lambda: cpu.run_with_cache(tokens["cpu"])[0],
+        "CUDA run_with_cache": timing.synchronized("cuda", lambda: cuda.run_with_cache(tokens["cuda"])[0]),
+    }
+    torch.testing.assert_close(arms["CUDA forward"]().cpu(), arms["CPU forward"](), atol=numeric.NOISE_ABS, rtol=numeric.NOISE_REL)
+    times = paired.alternate(arms, PAIRS, MIN_SECONDS)
+    where = {**timing.conditions("cuda"), "device_name": f"{timing.device_name('cuda')} vs {timing.device_name('cpu')}"}
+    for label in ("forward", "run_with_cache"):
+        ratio = paired.ratio(times, f"CPU {label}", f"CUDA {label}", "CUDA's speedup over the CPU (TransformerLens, 45 tokens)", label, where)
+        record_property("ratios", ratio.as_dict())
 
 
 @pytest.mark.parametrize(

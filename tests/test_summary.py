@@ -17,23 +17,27 @@ def test_the_header_and_the_closing_summary(standin_home):
 
 
 def test_the_cpu_vs_cuda_table_with_benchmarks_on(standin_home):
-    """One compact table of the claims whose work costs something, not pytest-benchmark's table per claim."""
+    """One compact table of the claims whose work costs something, not pytest-benchmark's table per claim; its
+    conditions; the paired TransformerLens / Hugging Face ratios with their intervals; the fidelity table."""
     result = run_pytest(
-        "specs/test_05_output.py", "specs/test_10_devices.py", "-k", "reference or 1_by_45_by_50257 or run_with_cache or top_token",
+        "specs/test_05_output.py", "specs/test_10_devices.py", "-k", "reference or 1_by_45_by_50257 or run_with_cache or top_token or costs",
         "--benchmark-enable", hf_home=standin_home,
     )  # fmt: skip
     out = result.stdout
     assert result.returncode == 0, out[-2000:]
-    assert "CPU vs CUDA: each claim's own work, median of 5 rounds" in out
+    assert "CPU vs CUDA: each claim's own work (median of 5 rounds), paired ratios, fidelity" in out
     assert "Min " not in out and "OPS" not in out, "pytest-benchmark's own tables are off (--benchmark-quiet)"
-    rows = re.findall(r"^(In \[\d+\]|beyond)\s+(\S.*?)\s+([\d.]+)\s+(\S+)\s+(\S+)$", out, re.M)
+    rows = re.findall(r"^(In \[\d+\]|beyond)\s+(\S.*?)\s+([\d.]+)\s+(\S+)$", out, re.M)
     assert [(cell, code) for cell, code, *_ in rows] == [
         ("In [15]", "model(run.tokens)"),
         ("In [16]", "model.run_with_cache(run.tokens)"),
         ("beyond", "hugging_face(run.tokens).logits"),
     ], "a look-up (In [21]'s argmax) is not a row"
-    assert all(float(cpu) > 0 and cuda == "-" and speedup == "-" for *_, cpu, cuda, speedup in rows), "no CUDA here"
-    assert re.search(r"^TransformerLens over Hugging Face on CPU .*: forward [\d.]+x, run_with_cache [\d.]+x$", out, re.M)
+    assert all(float(cpu) > 0 and cuda == "-" for *_, cpu, cuda in rows), "no CUDA here"
+    assert re.search(r"^conditions: device name .+; threads \d+ torch threads \(.+\); dtype float32; attention eager$", out, re.M)
+    interval = r"[\d.]+x \([\d.]+-[\d.]+, 15 pairs\)"
+    assert re.search(rf"^TransformerLens over Hugging Face \(eager\) on CPU, .*: forward {interval}, run_with_cache {interval}$", out, re.M)
+    assert re.search(r"^the document's 45 tokens: forward vs GPT2LMHeadModel\s+cpu\s+float32\s+\S+\s+\S+$", out, re.M)
 
 
 def test_the_terminal_and_the_page_say_one_summary_in_one_order(tmp_path):

@@ -169,7 +169,7 @@ class FakeSession:
     def __init__(self, refused: list[str]):
         self.refused, self.ran = refused, []
 
-    def run(self, *args, **kwargs):
+    def run_install(self, *args, **kwargs):  # prepare installs: it runs under nox --install-only too
         self.ran.append((args, kwargs))
         Path(args[4]).parent.mkdir(parents=True, exist_ok=True)
         Path(args[4]).write_text(json.dumps({"axes": [], "refused": self.refused}))

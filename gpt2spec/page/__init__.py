@@ -30,7 +30,7 @@ from gpt2spec.page.claims import Notes
 from gpt2spec.page.figures import DEFERRED, LIBRARY, Drawing, Figure, deferred
 from gpt2spec.page.layout import chapters, failed_claims, shared_reasons
 from gpt2spec.page.sections import Section
-from gpt2spec.report import Tally, device_table
+from gpt2spec.report import Tally, benchmark_lines
 
 
 def missing_packages() -> list[str]:
@@ -69,10 +69,10 @@ def asset(name: str) -> str:
 
 
 def devices_section(tally: Tally) -> list[Section]:
-    medians = tally.medians()
-    if not medians:
+    lines = benchmark_lines(tally)  # the terminal's: the claims' medians, the paired ratios, the fidelity table
+    if not lines:
         return []
-    return [Section("devices", "CPU vs CUDA: the median of each claim's own work", pre=device_table(medians))]
+    return [Section("devices", "CPU vs CUDA: each claim's own work, paired ratios, fidelity", pre=lines)]
 
 
 def write(path: Path, tally: Tally, root: Path = Path("."), sections: Iterable[Section] = ()) -> None:
