@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import ast
 import re
-from pathlib import Path
 
 import pytest
 import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
-from gpt2spec import compare as values, faults, snapshot as numeric
+from gpt2spec import compare as values, snapshot as numeric
+from gpt2spec.faults import catching
 from gpt2spec.run import document_run
 from specs import test_09_induction as induction
 
@@ -27,9 +27,9 @@ from .conftest import ROOT
 
 
 @pytest.fixture(scope="module")
-def gpt2(fault_models: faults.Models):
+def gpt2(fault_models: catching.Models):
     """The stand-in in float32, loaded as a run of the suite loads it (one small in-process run)."""
-    faults.run_specs(fault_models, None, "specs/test_01_config.py", "-k", "d_model")
+    catching.run_specs(fault_models, None, "specs/test_01_config.py", "-k", "d_model")
     return fault_models.loaded["cpu", torch.float32]
 
 

@@ -1,8 +1,8 @@
-"""Every claim can fail: break the model on purpose (gpt2spec/faults.py) and watch the specs that
+"""Every claim can fail: break the model on purpose (gpt2spec/faults/) and watch the specs that
 should notice fail.
 
 The specs run in this process (pytest.main), the model loaded once for the module, each fault
-injected into it and undone after its run (faults.suite_state puts the run's global state back).
+injected into it and undone after its run (catching.suite_state puts the run's global state back).
 Each fault runs only the specs named for it here, which must fail; then, every fault undone, the
 unbroken model must pass every one of them (the whole table of which claims catch which fault is
 ``python -m gpt2spec.faults``; the README's test command runs all the specs unbroken).
@@ -15,6 +15,7 @@ import re
 import pytest
 
 from gpt2spec import faults, outcomes
+from gpt2spec.faults import catching
 
 MLP, ATTN, OUT, HALF = "specs/test_07_mlp.py", "specs/test_08_attention.py", "specs/test_05_output.py", "specs/test_12_half_precision.py"
 CASES = {
@@ -74,13 +75,13 @@ def test_every_fault_has_its_case():
 
 
 @pytest.fixture
-def models(fault_models: faults.Models) -> faults.Models:
+def models(fault_models: catching.Models) -> catching.Models:
     return fault_models
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_a_broken_model_fails_the_specs_that_check_it(models, name):
-    run = faults.run_specs(models, faults.FAULTS[name], *CASES[name])
+    run = catching.run_specs(models, faults.FAULTS[name], *CASES[name])
     assert set(run.outcome) == set(CASES[name]), f"not all ran: {sorted(set(CASES[name]) - set(run.outcome))}"
     missed = set(CASES[name]) - run.failed()
     assert not missed, f"{name}: these specs did not notice: {sorted(missed)}\n{run.output[-3000:]}"
@@ -89,9 +90,9 @@ def test_a_broken_model_fails_the_specs_that_check_it(models, name):
 def test_claims_that_need_openai_never_pass_on_the_stand_in(models):
     """Skipped by default; with --require-pretrained they fail, saying why."""
     args = ("specs/test_05_output.py", "-k", "that or hello_world", "-rsfE")
-    skipped = faults.run_specs(models, None, *args)
+    skipped = catching.run_specs(models, None, *args)
     assert set(skipped.outcome.values()) == {outcomes.SKIPPED} and "needs OpenAI's GPT-2 weights" in skipped.output
-    required = faults.run_specs(models, None, *args, "--require-pretrained")
+    required = catching.run_specs(models, None, *args, "--require-pretrained")
     assert "--require-pretrained was given" in required.output
     assert required.failed() >= {
         "specs/test_05_output.py::test_the_next_token_is_that[cpu]",
@@ -102,20 +103,20 @@ def test_claims_that_need_openai_never_pass_on_the_stand_in(models):
 def test_every_openai_claim_fails_on_the_stand_in_taken_for_openai(models):
     """The claims that need OpenAI's weights are real checks: with OpenAI's fingerprint forged into the
     stand-in (faults.forged_fingerprint), every one of them runs and fails; none passes by chance."""
-    run = faults.run_specs(models, faults.FAULTS["forged-fingerprint"], "-m", "openai")
+    run = catching.run_specs(models, faults.FAULTS["forged-fingerprint"], "-m", "openai")
     assert outcomes.PASSED not in run.outcome.values(), sorted(n for n, o in run.outcome.items() if o == outcomes.PASSED)
     assert len(run.failed()) >= 19, run.output[-3000:]
 
 
 def test_the_table_names_each_fault_and_fails_on_an_uncaught_one():
-    unbroken = faults.Run("", {"a": outcomes.PASSED, "b": outcomes.PASSED}, {"a": 5, "b": None}, "")
-    caught = faults.Run("no-bos", {"a": outcomes.FAILED, "b": outcomes.PASSED}, {"a": 5, "b": None}, "")
-    missed = faults.Run("extra-token", {"a": outcomes.PASSED, "b": outcomes.PASSED}, {"a": 5, "b": None}, "")
-    lines = faults.table([unbroken, caught, missed])
+    unbroken = catching.Run("", {"a": outcomes.PASSED, "b": outcomes.PASSED}, {"a": 5, "b": None}, "")
+    caught = catching.Run("no-bos", {"a": outcomes.FAILED, "b": outcomes.PASSED}, {"a": 5, "b": None}, "")
+    missed = catching.Run("extra-token", {"a": outcomes.PASSED, "b": outcomes.PASSED}, {"a": 5, "b": None}, "")
+    lines = catching.table([unbroken, caught, missed])
     assert lines[0].startswith("unbroken") and "every claim that ran held" in lines[0]
     assert "no-bos" in lines[1] and "In [5] 1" in lines[1]
     assert "CAUGHT BY NO CLAIM" in lines[2]
-    assert faults.problems([unbroken, caught, missed]) == ["extra-token is caught by no claim"]
+    assert catching.problems([unbroken, caught, missed]) == ["extra-token is caught by no claim"]
 
 
 def test_an_unrecorded_baseline_is_counted_no_baseline_yet(models, tmp_path):
@@ -124,17 +125,17 @@ def test_an_unrecorded_baseline_is_counted_no_baseline_yet(models, tmp_path):
     document gives (the log of In [29]'s corner) is a real comparison: the stand-in fails it."""
     forged = faults.FAULTS["forged-fingerprint"]
     claim = "specs/test_07_mlp.py::test_w_in_recomputes_the_mlp_input[cpu-layer 0]"
-    run = faults.run_specs(models, forged, claim, f"--spec-results={tmp_path / 'results.json'}")
+    run = catching.run_specs(models, forged, claim, f"--spec-results={tmp_path / 'results.json'}")
     assert re.search(r"^document claims: 1 no baseline yet \(recorded now with --snapshot-update\)$", run.output, re.M), run.output[-2000:]
     assert '"outcome": "no-baseline"' in (tmp_path / "results.json").read_text()
-    assert faults.run_specs(models, forged, claim, "--require-pretrained").failed() == {claim}
+    assert catching.run_specs(models, forged, claim, "--require-pretrained").failed() == {claim}
     derived = "specs/test_05_output.py::test_log_probabilities_of_the_first_tokens[cpu]"
-    assert faults.run_specs(models, forged, derived).failed() == {derived}
+    assert catching.run_specs(models, forged, derived).failed() == {derived}
 
 
 def test_every_fault_undone_the_unbroken_model_passes_them_all(models):
     """The control, run last: the claims the faults broke pass on the same model once each fault is
     undone (hooks removed, config, tokenizer, method and weights restored)."""
     named = sorted({n for names in CASES.values() for n in names})
-    run = faults.run_specs(models, None, *named)
+    run = catching.run_specs(models, None, *named)
     assert set(run.outcome) == set(named) and not run.failed(), run.output[-3000:]

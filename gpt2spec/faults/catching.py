@@ -1,0 +1,184 @@
+"""Which claims catch each fault: the specs run in this process, the model loaded once, unbroken and
+then against each fault (``python -m gpt2spec.faults``)."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import torch
+
+from gpt2spec import loading, outcomes
+from gpt2spec.faults import FAULTS, Fault, setting
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def suite_state() -> Iterator[None]:
+    """What a run of the suite leaves in this process, put back after it: the working directory (a run
+    starts in the project's root, where its test paths are), the environment (HF_HOME, HF_HUB_OFFLINE:
+    the plugin puts the chosen weights in effect for a run and undoes it when the run ends; this holds
+    even for a run that stops early), huggingface_hub's constants read from it at import, and the
+    lookups cached per folder (the snapshot extension's classes)."""
+    from gpt2spec import snapshot
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    environ = dict(os.environ)
+    constants = sys.modules.get("huggingface_hub.constants")
+    saved = {k: getattr(constants, k) for k in ("HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HUB_OFFLINE")} if constants else {}
+    try:
+        yield
+    finally:
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(environ)
+        for key, value in saved.items():
+            setattr(constants, key, value)
+        snapshot.NumericSnapshotExtension.for_folder.cache_clear()
+
+
+class Models:
+    """GPT-2 small per device and dtype, loaded once for every run; ``loading.load``'s stand-in while a
+    run goes on, handing out the model with this run's fault injected (undone when the run ends)."""
+
+    def __init__(self) -> None:
+        self.loaded: dict[tuple[str, torch.dtype], Any] = {}
+        self.real = loading.load
+
+    @contextlib.contextmanager
+    def serving(self, broken: Fault | None) -> Iterator[None]:
+        with contextlib.ExitStack() as undo:
+
+            def load(device: str, dtype: torch.dtype = torch.float32) -> Any:
+                if (device, dtype) not in self.loaded:
+                    self.loaded[device, dtype] = self.real(device, dtype)
+                model = self.loaded[device, dtype]
+                if broken is not None:
+                    undo.enter_context(broken.inject(model))
+                return model
+
+            undo.enter_context(setting(loading, "load", load))
+            yield
+
+
+class Verdicts:
+    """A pytest plugin: each spec's outcome and cell, from one in-process run."""
+
+    def __init__(self) -> None:
+        self.outcome: dict[str, str] = {}
+        self.cell: dict[str, int | None] = {}
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        for item in session.items:
+            marker = item.get_closest_marker("cell")
+            self.cell[item.nodeid] = marker.args[0] if marker else None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call" or not report.passed:
+            if self.outcome.get(report.nodeid, outcomes.PASSED) == outcomes.PASSED:
+                self.outcome[report.nodeid] = {"passed": outcomes.PASSED, "failed": outcomes.FAILED}.get(
+                    report.outcome, outcomes.SKIPPED
+                )
+
+
+# Every run: the specs on the CPU, offline on the stand-in, the half-precision claims included.
+SPEC_ARGS = ["--device", "cpu", "--weights", "standin", "--half-precision", "--benchmark-disable", "-p", "no:cacheprovider"]
+
+
+@dataclass
+class Run:
+    fault: str  # "" for the unbroken model
+    outcome: dict[str, str]
+    cell: dict[str, int | None]
+    output: str  # pytest's terminal output, for a failure's message
+
+    def failed(self) -> set[str]:
+        return {nodeid for nodeid, o in self.outcome.items() if o == outcomes.FAILED}
+
+
+def run_specs(models: Models, broken: Fault | None, *args: str) -> Run:
+    """The specs (or ``args``' selection) in this process, with ``broken`` injected into each model."""
+    verdicts = Verdicts()
+    out = io.StringIO()
+    with suite_state(), models.serving(broken), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        pytest.main(["-q", *SPEC_ARGS, *args], plugins=[verdicts])  # no paths in args: pyproject's testpaths, specs/
+    return Run(broken.name if broken else "", verdicts.outcome, verdicts.cell, out.getvalue())
+
+
+def run_all(models: Models | None = None, names: list[str] | None = None, *args: str) -> list[Run]:
+    """The unbroken model first, then each fault (``names``, or all)."""
+    models = models or Models()
+    return [run_specs(models, None, *args)] + [run_specs(models, FAULTS[n], *args) for n in names or FAULTS]
+
+
+def short(nodeid: str) -> str:
+    return nodeid.split("::", 1)[-1].removeprefix("test_").replace("[cpu]", "").replace("[cpu-", "[")
+
+
+def where(cell: int | None) -> str:
+    return f"In [{cell}]" if cell is not None else "beyond"
+
+
+def table(runs: list[Run]) -> list[str]:
+    """Faults with the claims that caught each, grouped by cell, the unbroken model first."""
+    unbroken, *broken = runs
+    counts = Counter(unbroken.outcome.values())
+    ran = counts[outcomes.PASSED] + counts[outcomes.FAILED]
+    held = "every claim that ran held" if not unbroken.failed() else f"FAILED {len(unbroken.failed())}: " + ", ".join(sorted(map(short, unbroken.failed())))
+    lines = [f"{'unbroken':<30} {held} ({ran} ran, {counts[outcomes.SKIPPED]} skipped)"]
+    for run in broken:
+        caught = run.failed() - unbroken.failed()
+        by_cell = Counter(run.cell.get(n) for n in caught)
+        cells = sorted(by_cell, key=lambda c: (c is None, document_order(c)))
+        text = ", ".join(f"{where(c)} {by_cell[c]}" for c in cells) if caught else "CAUGHT BY NO CLAIM"
+        lines.append(f"{run.fault:<30} {len(caught):>3} claims: {text}")
+    return lines
+
+
+# The notebook's order of cells (In [29] comes before In [21] there).
+ORDER = [1, 2, 3, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 29, 21, 24, 30, 28, 31, 32, 34, 35, 37, 38, 39, 45]
+
+
+def document_order(cell: int | None) -> int:
+    return ORDER.index(cell) if cell in ORDER else len(ORDER)
+
+
+def problems(runs: list[Run]) -> list[str]:
+    unbroken, *broken = runs
+    found = [f"the unbroken model fails {short(n)}" for n in sorted(unbroken.failed())]
+    return found + [f"{run.fault} is caught by no claim" for run in broken if not run.failed() - unbroken.failed()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m gpt2spec.faults", description="Run the specs unbroken, then against each fault, and print which claims caught each.")
+    parser.add_argument("names", nargs="*", metavar="FAULT", help=f"faults to run (default all: {', '.join(FAULTS)})")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list every claim that caught each fault")
+    parser.epilog = "Arguments after -- go to pytest (a selection of specs, say: -- specs/test_07_mlp.py)."
+    argv = sys.argv[1:] if argv is None else argv
+    ours, pytest_args = (argv[: argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
+    options = parser.parse_args(ours)
+    if unknown := [n for n in options.names if n not in FAULTS]:
+        parser.error(f"no fault named {', '.join(unknown)}: choose from {', '.join(FAULTS)}")
+    runs = run_all(None, options.names or None, *pytest_args)
+    print(f"{'fault':<30} the claims that caught it (failed where the unbroken model passed), by cell")
+    for line in table(runs):
+        print(line)
+    if options.verbose:
+        for run in runs[1:]:
+            print(f"\n{run.fault}: " + FAULTS[run.fault].what)
+            for nodeid in sorted(run.failed() - runs[0].failed()):
+                print(f"  {where(run.cell.get(nodeid)):<8} {short(nodeid)}")
+    for line in problems(runs):
+        print(f"error: {line}", file=sys.stderr)
+    return 1 if problems(runs) else 0
+
