@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from gpt2spec import faults, standin
+from gpt2spec import standin
+from gpt2spec.faults import catching
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,9 +31,9 @@ def standin_home() -> Path:
 
 
 @pytest.fixture(scope="session")
-def fault_models() -> faults.Models:
+def fault_models() -> catching.Models:
     """GPT-2 small (the stand-in) per device and dtype, loaded once for every in-process run of the specs."""
-    return faults.Models()
+    return catching.Models()
 
 
 STANDIN_CACHE = standin.cache_root()  # where --weights auto|standin finds the stand-in standin_home holds
