@@ -101,6 +101,7 @@ class Run:
     outcome: dict[str, str]
     cell: dict[str, int | None]
     output: str  # pytest's terminal output, for a failure's message
+    code: int = 0  # pytest's exit code (4: the command line was refused)
 
     def failed(self) -> set[str]:
         return {nodeid for nodeid, o in self.outcome.items() if o == outcomes.FAILED}
@@ -111,8 +112,8 @@ def run_specs(models: Models, broken: Fault | None, *args: str) -> Run:
     verdicts = Verdicts()
     out = io.StringIO()
     with suite_state(), models.serving(broken), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        pytest.main(["-q", *SPEC_ARGS, *args], plugins=[verdicts])  # no paths in args: pyproject's testpaths, specs/
-    return Run(broken.name if broken else "", verdicts.outcome, verdicts.cell, out.getvalue())
+        code = pytest.main(["-q", *SPEC_ARGS, *args], plugins=[verdicts])  # no paths in args: pyproject's testpaths, specs/
+    return Run(broken.name if broken else "", verdicts.outcome, verdicts.cell, out.getvalue(), int(code))
 
 
 def run_all(models: Models | None = None, names: list[str] | None = None, *args: str) -> list[Run]:
