@@ -10,7 +10,6 @@ from gpt2spec import report, scaling, timing
 from gpt2spec.plugin.keys import SCALING
 
 
-@pytest.hookimpl(trylast=True)  # the tally (outputs.py) exists by then
 def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("--scaling"):
         return
