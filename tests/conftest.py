@@ -39,16 +39,31 @@ def fault_models() -> catching.Models:
 STANDIN_CACHE = standin.cache_root()  # where --weights auto|standin finds the stand-in standin_home holds
 
 
+PYTEST = ["-q", "-rfE", "--benchmark-disable", "-p", "no:cacheprovider"]
+
+
+def environment(hf_home: Path, online: bool, standin_cache: Path) -> dict[str, str | None]:
+    """A user's run: this HF_HOME and stand-in folder, offline unless ``online`` (then the hub's
+    absence is found by trying it)."""
+    return {"HF_HOME": str(hf_home), "HF_HUB_OFFLINE": None if online else "1", "GPT2SPEC_CACHE": str(standin_cache)}
+
+
+def run_here(
+    *args: str, hf_home: Path, online: bool = False, standin_cache: Path = STANDIN_CACHE, models: catching.Models | None = None
+) -> subprocess.CompletedProcess:
+    """pytest on the specs as a user runs it, in this process (catching.suite_state reads the environment
+    as a fresh process does, and puts everything back). ``models``: serve the model this session loaded,
+    for runs on the same stand-in (saves a load: 7 s); without, the run loads what it chooses."""
+    run = catching.run_pytest([*PYTEST, *args], models, environ=environment(hf_home, online, standin_cache))
+    return subprocess.CompletedProcess(args, run.code, run.stdout, run.stderr)
+
+
 def run_pytest(
     *args: str, hf_home: Path, cwd: Path = ROOT, online: bool = False, standin_cache: Path = STANDIN_CACHE
 ) -> subprocess.CompletedProcess:
-    """pytest on the specs as a user runs it, in a fresh process (HF_HOME is read at import); offline
-    unless ``online`` (then the hub's absence is found by trying it)."""
-    env = {**os.environ, "HF_HOME": str(hf_home), "HF_HUB_OFFLINE": "1", "GPT2SPEC_CACHE": str(standin_cache)}
-    if online:
-        del env["HF_HUB_OFFLINE"]
+    """The same in a fresh process, for what only a process shows: a signal, a terminal, a killed build,
+    another copy of the project (its spec modules would clash with this one's)."""
+    env = {k: v for k, v in {**os.environ, **environment(hf_home, online, standin_cache)}.items() if v is not None}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rfE", "--benchmark-disable", "-p", "no:cacheprovider", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "pytest", *PYTEST, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
     )
-

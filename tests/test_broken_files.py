@@ -1,5 +1,7 @@
 """A broken cache (an interrupted download, a corrupt or missing file) gets one line naming the
-file and what to do, before any model load: no traceback, and never a silent stand-in."""
+file and what to do, before any model load: no traceback, and never a silent stand-in.
+
+The runs are in this process (conftest.run_here), the issue's own case also as a process of its own."""
 
 import json
 import os
@@ -12,7 +14,7 @@ from safetensors.numpy import save_file
 
 from gpt2spec import loading, standin
 
-from .conftest import run_pytest
+from .conftest import run_here, run_pytest
 from .test_setup_errors import one_clear_line
 
 SPEC = "specs/test_01_config.py"  # 24 tests over the model: the run the issue reported
@@ -57,7 +59,7 @@ def test_truncated_weights(standin_home, tmp_path):
     """The issue's case: 3,295 lines of traceback and 24 load attempts before; now one line."""
     home = copy_of(standin_home, tmp_path)
     truncate(snapshot(home) / "model.safetensors", 200_000_000)
-    result = run_pytest(SPEC, hf_home=home)
+    result = run_pytest(SPEC, hf_home=home)  # a process of its own: all a terminal shows, the interpreter's too
     short_and_clear(result, "model.safetensors is truncated (200000000 of 497774208 bytes", "python -m gpt2spec.standin")
 
 
@@ -66,14 +68,14 @@ def test_weights_that_are_not_safetensors(standin_home, tmp_path):
     weights = snapshot(home) / "model.safetensors"
     weights.unlink()
     weights.write_bytes(b"<html>rate limited</html>")
-    short_and_clear(run_pytest(SPEC, hf_home=home), "model.safetensors is not a safetensors file")
+    short_and_clear(run_here(SPEC, hf_home=home), "model.safetensors is not a safetensors file")
 
 
 def test_a_config_that_does_not_parse(standin_home, tmp_path):
     home = copy_of(standin_home, tmp_path)
     config = snapshot(home, "gpt2") / "config.json"
     config.write_text(config.read_text()[:100])
-    short_and_clear(run_pytest(SPEC, hf_home=home), "config.json is not valid JSON", "gpt2spec.standin")
+    short_and_clear(run_here(SPEC, hf_home=home), "config.json is not valid JSON", "gpt2spec.standin")
 
 
 def test_a_missing_tokenizer(standin_home, tmp_path):
@@ -81,7 +83,7 @@ def test_a_missing_tokenizer(standin_home, tmp_path):
     home = copy_of(standin_home, tmp_path)
     for name in ("tokenizer.json", "vocab.json"):
         (snapshot(home, "gpt2") / name).unlink()
-    short_and_clear(run_pytest(SPEC, hf_home=home), "has no tokenizer (tokenizer.json, or vocab.json and merges.txt)")
+    short_and_clear(run_here(SPEC, hf_home=home), "has no tokenizer (tokenizer.json, or vocab.json and merges.txt)")
 
 
 def test_a_downloaded_cache_says_download_again(standin_home, tmp_path):
@@ -91,7 +93,7 @@ def test_a_downloaded_cache_says_download_again(standin_home, tmp_path):
         (snapshot(home, repo) / standin.MARKER).unlink()
     truncate(snapshot(home) / "model.safetensors", 1 << 24)
     repo_dir = snapshot(home).parents[1]
-    short_and_clear(run_pytest(SPEC, hf_home=home), "is truncated", f"delete {repo_dir} and run once online")
+    short_and_clear(run_here(SPEC, hf_home=home), "is truncated", f"delete {repo_dir} and run once online")
 
 
 def test_a_load_that_fails_ends_the_run_once(standin_home, tmp_path):
@@ -101,7 +103,7 @@ def test_a_load_that_fails_ends_the_run_once(standin_home, tmp_path):
     for repo in standin.REPOS:
         config = snapshot(home, repo) / "config.json"
         config.write_text(json.dumps(json.loads(config.read_text()) | {"n_embd": 700}))
-    result = run_pytest(SPEC, hf_home=home)
+    result = run_here(SPEC, hf_home=home)
     out = result.stdout + result.stderr
     assert result.returncode == 4
     assert "Traceback" not in out

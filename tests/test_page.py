@@ -14,7 +14,7 @@ from gpt2spec.page import figures, values
 from gpt2spec.page.sections import Section
 from gpt2spec.report import Record, Tally
 
-from .conftest import run_pytest
+from .conftest import run_here
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
@@ -30,13 +30,13 @@ NO_CUDA = "CUDA is not available on this machine"
 
 
 @pytest.fixture(scope="module")
-def report(standin_home, tmp_path_factory):
+def report(standin_home, tmp_path_factory, fault_models):
     if page.missing_packages():
         pytest.skip(f"the page needs {page.missing_packages()}: pip install -e '.[report]'")
     path = tmp_path_factory.mktemp("page") / "report.html"
-    result = run_pytest(
+    result = run_here(
         "specs/test_01_config.py", "specs/test_05_output.py", "specs/test_08_attention.py",
-        "--spec-report", str(path), "-p", "tests.page_plugin", hf_home=standin_home,
+        "--spec-report", str(path), "-p", "tests.page_plugin", hf_home=standin_home, models=fault_models,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-2000:]
     return path

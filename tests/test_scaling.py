@@ -8,7 +8,7 @@ import torch
 
 from gpt2spec import flops, grid, memory, scaling, scaling_table, standin, timing
 
-from .conftest import run_pytest
+from .conftest import run_here
 
 GPT2 = SimpleNamespace(d_model=768, n_layers=12, d_mlp=3072, d_vocab=50257, n_heads=12)
 
@@ -89,9 +89,9 @@ def test_the_same_tokens_fill_any_shape():
 
 def test_scaling_is_opt_in(tmp_path):
     """Listing needs no model: any HF_HOME will do."""
-    default = run_pytest("specs", "--co", hf_home=tmp_path)
+    default = run_here("specs", "--co", hf_home=tmp_path)
     assert "deselected" in default.stdout and "test_11_scaling" not in default.stdout
-    chosen = run_pytest("specs/test_11_scaling.py", "--co", "--scaling", "--benchmark-enable", hf_home=tmp_path)
+    chosen = run_here("specs/test_11_scaling.py", "--co", "--scaling", "--benchmark-enable", hf_home=tmp_path)
     assert "test_forward_cost[cpu-float32-1x45]" in chosen.stdout and "test_cuda_over_cpu[1x45]" in chosen.stdout
-    disabled = run_pytest("specs/test_11_scaling.py", "--co", "--scaling", hf_home=tmp_path)
+    disabled = run_here("specs/test_11_scaling.py", "--co", "--scaling", hf_home=tmp_path)
     assert disabled.returncode == 4 and "drop --benchmark-disable" in disabled.stderr + disabled.stdout

@@ -5,7 +5,7 @@ import torch
 
 from gpt2spec import loading, standin, weights
 
-from .conftest import run_pytest
+from .conftest import run_here
 
 
 def one_clear_line(result, *needles: str) -> None:
@@ -19,14 +19,14 @@ def one_clear_line(result, *needles: str) -> None:
 
 def test_weights_hub_offline_with_an_empty_cache(tmp_path):
     """--weights hub never falls back to the stand-in: no model to be had is one line."""
-    result = run_pytest("specs/test_03_tokenization.py", "--weights", "hub", hf_home=tmp_path)
+    result = run_here("specs/test_03_tokenization.py", "--weights", "hub", hf_home=tmp_path)
     one_clear_line(result, "HF_HUB_OFFLINE=1", "no GPT-2 small", "--weights standin")
 
 
 @pytest.mark.skipif(weights.hub_error() is None, reason="this machine reaches the hub")
 def test_weights_hub_with_no_hub(tmp_path):
     """Online but out of reach (this machine's case): --weights hub says so at once, without ~27 s of retries."""
-    result = run_pytest("specs/test_03_tokenization.py", "--weights", "hub", hf_home=tmp_path, online=True)
+    result = run_here("specs/test_03_tokenization.py", "--weights", "hub", hf_home=tmp_path, online=True)
     one_clear_line(result, "--weights hub:", "--weights standin")
 
 
@@ -34,13 +34,13 @@ def test_a_cache_without_weights(gpt2_files, tmp_path):
     standin.build(tmp_path, gpt2_files)
     for weights in tmp_path.rglob("model.safetensors"):
         weights.unlink()
-    result = run_pytest("specs/test_03_tokenization.py", "--weights", "hub", hf_home=tmp_path)
+    result = run_here("specs/test_03_tokenization.py", "--weights", "hub", hf_home=tmp_path)
     one_clear_line(result, "no weights")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA, so --device cuda is valid")
 def test_device_cuda_without_cuda(tmp_path):
-    result = run_pytest("specs/test_03_tokenization.py", "--device", "cuda", hf_home=tmp_path)
+    result = run_here("specs/test_03_tokenization.py", "--device", "cuda", hf_home=tmp_path)
     one_clear_line(result, "--device cuda", "--device cpu")
 
 
@@ -52,6 +52,6 @@ def test_an_unsupported_transformerlens(monkeypatch):
 
 def test_collect_only_needs_no_model(tmp_path):
     """Reading the table of contents works anywhere, even with no model at hand."""
-    result = run_pytest("--co", hf_home=tmp_path)
+    result = run_here("--co", hf_home=tmp_path)
     assert result.returncode == 0
     assert "test_the_next_token_is_that" in result.stdout

@@ -23,25 +23,38 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextlib.contextmanager
-def suite_state() -> Iterator[None]:
-    """What a run of the suite leaves in this process, put back after it: the working directory (a run
-    starts in the project's root, where its test paths are), the environment (HF_HOME, HF_HUB_OFFLINE:
-    the plugin puts the chosen weights in effect for a run and undoes it when the run ends; this holds
-    even for a run that stops early), huggingface_hub's constants read from it at import, and the
-    lookups cached per folder (the snapshot extension's classes)."""
+def suite_state(environ: dict[str, str | None] | None = None) -> Iterator[None]:
+    """A run of the suite in this process as in a fresh one, and what it leaves put back after it.
+
+    Inside: the working directory is the project's root (where its test paths are); ``environ`` is
+    set (None removes a name) and huggingface_hub's constants are read again from the environment,
+    as a fresh import reads them (HF_HOME, HF_HUB_OFFLINE, HF_ENDPOINT). After: the directory, the
+    environment (the plugin puts the chosen weights in effect for a run and undoes it when the run
+    ends; this holds even for a run that stops early), every constant, and the lookups cached per
+    folder (the snapshot extension's classes)."""
+    import importlib
+
+    from huggingface_hub import constants
+
     from gpt2spec import snapshot
 
     cwd = os.getcwd()
+    saved_environ = dict(os.environ)
+    saved = {k: v for k, v in vars(constants).items() if k.isupper()}
     os.chdir(ROOT)
-    environ = dict(os.environ)
-    constants = sys.modules.get("huggingface_hub.constants")
-    saved = {k: getattr(constants, k) for k in ("HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HUB_OFFLINE")} if constants else {}
+    for name, value in (environ or {}).items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    if environ:
+        importlib.reload(constants)
     try:
         yield
     finally:
         os.chdir(cwd)
         os.environ.clear()
-        os.environ.update(environ)
+        os.environ.update(saved_environ)
         for key, value in saved.items():
             setattr(constants, key, value)
         snapshot.NumericSnapshotExtension.for_folder.cache_clear()
@@ -56,7 +69,7 @@ class Models:
         self.real = loading.load
 
     @contextlib.contextmanager
-    def serving(self, broken: Fault | None) -> Iterator[None]:
+    def serving(self, broken: Fault | None = None) -> Iterator[None]:
         with contextlib.ExitStack() as undo:
 
             def load(device: str, dtype: torch.dtype = torch.float32) -> Any:
@@ -100,20 +113,33 @@ class Run:
     fault: str  # "" for the unbroken model
     outcome: dict[str, str]
     cell: dict[str, int | None]
-    output: str  # pytest's terminal output, for a failure's message
+    output: str  # pytest's terminal output (stdout, then stderr), for a failure's message
     code: int = 0  # pytest's exit code (4: the command line was refused)
+    stderr: str = ""  # what went to stderr alone (the plugin's lines about the weights)
 
     def failed(self) -> set[str]:
         return {nodeid for nodeid, o in self.outcome.items() if o == outcomes.FAILED}
 
+    @property
+    def stdout(self) -> str:
+        return self.output[: len(self.output) - len(self.stderr)]
+
+
+def run_pytest(args: list[str], models: Models | None = None, broken: Fault | None = None, environ: dict[str, str | None] | None = None) -> Run:
+    """pytest with ``args`` in this process (suite_state), as a user's command would run it: with
+    ``models``, each model is the one loaded already (with ``broken`` injected): only for runs whose
+    weights are that stand-in; without, loaded as the run chooses."""
+    verdicts = Verdicts()
+    out, err = io.StringIO(), io.StringIO()
+    serving = models.serving(broken) if models else contextlib.nullcontext()
+    with suite_state(environ), serving, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = pytest.main(args, plugins=[verdicts])
+    return Run(broken.name if broken else "", verdicts.outcome, verdicts.cell, out.getvalue() + err.getvalue(), int(code), err.getvalue())
+
 
 def run_specs(models: Models, broken: Fault | None, *args: str) -> Run:
     """The specs (or ``args``' selection) in this process, with ``broken`` injected into each model."""
-    verdicts = Verdicts()
-    out = io.StringIO()
-    with suite_state(), models.serving(broken), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-        code = pytest.main(["-q", *SPEC_ARGS, *args], plugins=[verdicts])  # no paths in args: pyproject's testpaths, specs/
-    return Run(broken.name if broken else "", verdicts.outcome, verdicts.cell, out.getvalue(), int(code))
+    return run_pytest(["-q", *SPEC_ARGS, *args], models, broken)  # no paths in args: pyproject's testpaths, specs/
 
 
 def run_all(models: Models | None = None, names: list[str] | None = None, *args: str) -> list[Run]:
