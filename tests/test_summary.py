@@ -21,7 +21,7 @@ def test_the_header_and_the_closing_summary(standin_home, fault_models):
 def test_the_cpu_vs_cuda_table_with_benchmarks_on(standin_home, fault_models, monkeypatch):
     """One compact table of the claims whose work costs something, not pytest-benchmark's table per claim; its
     conditions; the paired TransformerLens / Hugging Face ratios with their intervals; the fidelity table.
-    (The table's form, not its figures: 3 pairs where a run takes 15, so the ratios come with their range.)"""
+    (The table's form, not its figures: 3 pairs or more where a run takes 15, so the ratios come with their range.)"""
     monkeypatch.setattr(devices, "PAIRS", 3)  # the run is in this process: the spec module is this one
     result = run_here(
         "specs/test_05_output.py", "specs/test_10_devices.py", "-k", "reference or 1_by_45_by_50257 or run_with_cache or top_token or costs",
@@ -39,7 +39,7 @@ def test_the_cpu_vs_cuda_table_with_benchmarks_on(standin_home, fault_models, mo
     ], "a look-up (In [21]'s argmax) is not a row"
     assert all(float(cpu) > 0 and cuda == "-" for *_, cpu, cuda in rows), "no CUDA here"
     assert re.search(r"^conditions: device name .+; threads \d+ torch threads \(.+\); dtype float32; attention eager$", out, re.M)
-    interval = r"[\d.]+x \([\d.]+-[\d.]+, 3 pairs\)"
+    interval = r"[\d.]+x \([\d.]+-[\d.]+, [3-9] pairs\)"  # 3, or more while under MIN_SECONDS
     assert re.search(rf"^TransformerLens over Hugging Face \(eager\) on CPU, .*: forward {interval}, run_with_cache {interval}$", out, re.M)
     assert re.search(r"^the document's 45 tokens: forward vs GPT2LMHeadModel\s+cpu\s+float32\s+\S+\s+\S+$", out, re.M)
 
