@@ -24,6 +24,7 @@ import pytest
 from huggingface_hub import constants, try_to_load_from_cache
 
 from gpt2spec import standin, weights
+from gpt2spec.faults import catching
 
 from .conftest import ROOT
 from .hub_server import Hub, sha256
@@ -45,15 +46,16 @@ def hub(standin_home: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 def run(hub: Hub, tmp_path: Path, *args: str, terminal: bool = False) -> tuple[int, str]:
-    """pytest as a user runs it, online, with HF_ENDPOINT at ``hub``; on a terminal (a pty) if asked.
-    Returns the exit code and what was printed (stdout and stderr together)."""
-    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": hub.endpoint,
-           "GPT2SPEC_CACHE": str(tmp_path / "standin"), "COLUMNS": "200"}
-    env.pop("HF_HUB_OFFLINE", None)
-    command = [*PYTEST, *args]
+    """pytest as a user runs it, online, with HF_ENDPOINT at ``hub``: in this process, or in a process of
+    its own on a terminal (a pty) if asked, where huggingface_hub draws its progress bars. Returns the
+    exit code and what was printed (stdout and stderr together)."""
+    env = {"HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": hub.endpoint, "GPT2SPEC_CACHE": str(tmp_path / "standin"),
+           "COLUMNS": "200", "HF_HUB_OFFLINE": None}  # fmt: skip
     if not terminal:
-        done = subprocess.run(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
-        return done.returncode, done.stdout + done.stderr
+        done = catching.run_pytest([*PYTEST[3:], *args], environ=env)
+        return done.code, done.output
+    env = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
+    command = [*PYTEST, *args]
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))  # tqdm draws nothing 0 columns wide
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)

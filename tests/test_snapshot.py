@@ -7,7 +7,7 @@ import pytest
 from gpt2spec.compare import NOISE_ABS, numbers_match, tolerance, within
 from gpt2spec.snapshot import without_device
 
-from .conftest import ROOT, run_pytest
+from .conftest import ROOT, run_here
 
 
 @pytest.mark.parametrize(
@@ -43,14 +43,17 @@ def test_one_entry_serves_cpu_and_cuda():
     assert without_device("test_x[cpu]") == "test_x"
 
 
-def test_a_corrupt_snapshot_fails_with_one_clear_line(standin_home, tmp_path):
+def test_a_corrupt_snapshot_fails_with_one_clear_line(standin_home, tmp_path, fault_models):
     """A hand-broken snapshot file: the spec fails saying which file and how to restore it."""
-    copy = tmp_path / "repo"
-    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", ".nox", "__pycache__", ".benchmarks", "*.egg-info"))
+    copy = tmp_path / "repo"  # the snapshots are read under the rootdir: a copy of them, broken
+    shutil.copytree(ROOT / "snapshots", copy / "snapshots")
     target = copy / "snapshots" / "standin-seed20240101" / "test_05_output.ambr"
     target.write_text("this is not an amber file\n# name: \n")
     before = target.read_bytes()
-    out = run_pytest("--device", "cpu", "specs/test_05_output.py", "-k", "actual_next_tokens", hf_home=standin_home, cwd=copy)
+    out = run_here(
+        "--rootdir", str(copy), "--device", "cpu", "specs/test_05_output.py", "-k", "actual_next_tokens",
+        hf_home=standin_home, models=fault_models,
+    )  # fmt: skip
     assert out.returncode == 1
     assert "cannot be read" in out.stdout and "git checkout --" in out.stdout
     assert target.read_bytes() == before, "nothing is overwritten"
