@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,21 @@ def standin_home() -> Path:
 def fault_models() -> catching.Models:
     """GPT-2 small (the stand-in) per device and dtype, loaded once for every in-process run of the specs."""
     return catching.Models()
+
+
+def copy_of(home: Path, dest: Path) -> Path:
+    """A copy of a stand-in cache whose small files can be broken; the 500 MB of weights are a link."""
+    for src in sorted(home.rglob("*")):
+        to = dest / src.relative_to(home)
+        if src.is_dir() and not src.is_symlink():
+            to.mkdir(parents=True, exist_ok=True)
+        elif src.is_symlink():
+            to.symlink_to(os.readlink(src))
+        elif src.name == "model.safetensors":
+            to.symlink_to(src)
+        else:
+            shutil.copy2(src, to)
+    return dest
 
 
 STANDIN_CACHE = standin.cache_root()  # where --weights auto|standin finds the stand-in standin_home holds

@@ -5,7 +5,6 @@ The runs are in this process (conftest.run_here), the issue's own case also as a
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,25 +13,10 @@ from safetensors.numpy import save_file
 
 from gpt2spec import loading, standin
 
-from .conftest import run_here, run_pytest
+from .conftest import copy_of, run_here, run_pytest
 from .test_setup_errors import one_clear_line
 
 SPEC = "specs/test_01_config.py"  # 24 tests over the model: the run the issue reported
-
-
-def copy_of(home: Path, dest: Path) -> Path:
-    """A copy of a stand-in cache whose small files can be broken; the 500 MB of weights are a link."""
-    for src in sorted(home.rglob("*")):
-        to = dest / src.relative_to(home)
-        if src.is_dir() and not src.is_symlink():
-            to.mkdir(parents=True, exist_ok=True)
-        elif src.is_symlink():
-            to.symlink_to(os.readlink(src))
-        elif src.name == "model.safetensors":
-            to.symlink_to(src)
-        else:
-            shutil.copy2(src, to)
-    return dest
 
 
 def snapshot(home: Path, repo: str = standin.REPOS[0]) -> Path:

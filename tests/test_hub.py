@@ -45,14 +45,14 @@ def hub(standin_home: Path, monkeypatch: pytest.MonkeyPatch):
     server.stop()
 
 
-def run(hub: Hub, tmp_path: Path, *args: str, terminal: bool = False) -> tuple[int, str]:
+def run(hub: Hub, tmp_path: Path, *args: str, terminal: bool = False, models: catching.Models | None = None) -> tuple[int, str]:
     """pytest as a user runs it, online, with HF_ENDPOINT at ``hub``: in this process, or in a process of
     its own on a terminal (a pty) if asked, where huggingface_hub draws its progress bars. Returns the
     exit code and what was printed (stdout and stderr together)."""
     env = {"HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": hub.endpoint, "GPT2SPEC_CACHE": str(tmp_path / "standin"),
            "COLUMNS": "200", "HF_HUB_OFFLINE": None}  # fmt: skip
     if not terminal:
-        done = catching.run_pytest([*PYTEST[3:], *args], environ=env)
+        done = catching.run_pytest([*PYTEST[3:], *args], models, environ=env)
         return done.code, done.output
     env = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
     command = [*PYTEST, *args]
@@ -81,7 +81,7 @@ def downloaded(tmp_path: Path, name: str = "model.safetensors") -> Path | None:
     return next((Path(f) for f in found if isinstance(f, str)), None)
 
 
-def test_auto_downloads_once_then_asks_the_hub_nothing(hub, tmp_path):
+def test_auto_downloads_once_then_asks_the_hub_nothing(hub, tmp_path, fault_models):
     """--weights auto with an empty cache downloads GPT-2 small through huggingface_hub (its progress
     on the terminal), resuming where the connection was cut 100 MB into model.safetensors, loads the
     whole file, says where from in the header, the summary and the page, and the fingerprint says
@@ -99,7 +99,7 @@ def test_auto_downloads_once_then_asks_the_hub_nothing(hub, tmp_path):
     assert summary in out and f"downloaded from {hub.endpoint} in this run" in out, out
     assert f"downloaded from {hub.endpoint} in this run" in page.read_text()
     asked = len(hub.answered)
-    code, out = run(hub, tmp_path, *CLAIMS)
+    code, out = run(hub, tmp_path, *CLAIMS, models=fault_models)  # offline from the cache: it cannot ask; what loads is checked above
     assert code == 0, out[-3000:]
     assert re.search(r"^gpt2spec: GPT-2 small from Hugging Face cache .*models--gpt2.* \(offline\)$", out, re.M), out
     assert len(hub.answered) == asked, hub.answered[asked:]

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from gpt2spec import loading, standin, weights
+from gpt2spec import loading, weights
 
-from .conftest import run_here
+from .conftest import copy_of, run_here
 
 
 def one_clear_line(result, *needles: str) -> None:
@@ -30,11 +30,11 @@ def test_weights_hub_with_no_hub(tmp_path):
     one_clear_line(result, "--weights hub:", "--weights standin")
 
 
-def test_a_cache_without_weights(gpt2_files, tmp_path):
-    standin.build(tmp_path, gpt2_files)
-    for weights in tmp_path.rglob("model.safetensors"):
-        weights.unlink()
-    result = run_here("specs/test_03_tokenization.py", "--weights", "hub", hf_home=tmp_path)
+def test_a_cache_without_weights(standin_home, tmp_path):
+    home = copy_of(standin_home, tmp_path)
+    for file in home.rglob("model.safetensors"):
+        file.unlink()
+    result = run_here("specs/test_03_tokenization.py", "--weights", "hub", hf_home=home)
     one_clear_line(result, "no weights")
 
 
