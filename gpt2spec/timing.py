@@ -68,7 +68,7 @@ def timed(device: str, fn: Callable[[], T]) -> tuple[T, float]:
 _NOTHING: Any = object()
 
 
-def measure(benchmark: Any, device: str, fn: Callable[[], T], rounds: int = ROUNDS, shared: Any = _NOTHING) -> T:
+def measure(benchmark: Any, device: str, fn: Callable[[], T], shared: Any = _NOTHING) -> T:
     """Time ``fn`` on ``device`` and return its result (pedantic calls it once when benchmarks are off).
 
     ``shared``: what the session already computed as ``fn()`` (the document's run, say). With
@@ -78,7 +78,7 @@ def measure(benchmark: Any, device: str, fn: Callable[[], T], rounds: int = ROUN
     if shared is not _NOTHING and not benchmark.enabled:
         return benchmark.pedantic(lambda: shared, rounds=1, iterations=1)  # the fixture counts as used
     warmup = 0 if shared is not _NOTHING else WARMUP_ROUNDS
-    return benchmark.pedantic(synchronized(device, fn), rounds=rounds, warmup_rounds=warmup, iterations=1)
+    return benchmark.pedantic(synchronized(device, fn), rounds=ROUNDS, warmup_rounds=warmup, iterations=1)  # read here: the summary says it
 
 
 def benchmarks_on(config: Any) -> bool:

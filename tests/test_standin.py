@@ -2,15 +2,13 @@
 
 import hashlib
 import json
-import subprocess
-import sys
+import os
 from pathlib import Path
 
 import numpy as np
 
-from gpt2spec import standin
-
-from .conftest import ROOT
+from gpt2spec import loading, standin, weights
+from gpt2spec.faults import catching
 
 
 def digest(home: Path) -> dict[str, str]:
@@ -44,19 +42,16 @@ def test_the_cache_has_the_hub_layout(standin_home):
 
 def test_the_installed_transformerlens_loads_it_offline(standin_home):
     """Through HookedTransformer.from_pretrained (TransformerLens < 4) or TransformerBridge.boot_transformers
-    + enable_compatibility_mode (4.x), whichever is installed; CI runs this under 3.9 and 4.x."""
-    code = (
-        "from gpt2spec import loading, weights\n"
-        "m = loading.load('cpu')\n"
-        "w = weights.identify(m)\n"
-        "print(type(m).__name__, loading.tl_major(), w.is_openai, w.snapshot_id)\n"
-    )
-    env = {"HF_HOME": str(standin_home), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    api, major, is_openai, folder = out.stdout.split()[-4:]
-    assert api == ("TransformerBridge" if int(major) >= 4 else "HookedTransformer")
-    assert is_openai == "False", "the fingerprint must say the stand-in is not OpenAI's"
+    + enable_compatibility_mode (4.x), whichever is installed; CI runs this under 3.9 and 4.x. Offline,
+    with HF_HOME the stand-in's and no other setting of Hugging Face's or ours (catching.suite_state
+    reads the environment as a fresh process does)."""
+    ours = {name: None for name in os.environ if name.startswith(("HF_", "HUGGINGFACE_", "TRANSFORMERS_", "GPT2SPEC_"))}
+    with catching.suite_state({**ours, "HF_HOME": str(standin_home), "HF_HUB_OFFLINE": "1"}):
+        model = loading.load("cpu")
+        found = weights.identify(model)
+        folder = found.snapshot_id  # read while the stand-in's HF_HOME is in effect
+    assert type(model).__name__ == ("TransformerBridge" if loading.tl_major() >= 4 else "HookedTransformer")
+    assert not found.is_openai, "the fingerprint must say the stand-in is not OpenAI's"
     assert folder == f"standin-seed{standin.SEED}"
 
 
