@@ -19,7 +19,7 @@ from syrupy.extensions.amber.serializer import AmberDataSerializer
 from gpt2spec import standin
 from gpt2spec.compare import numbers_match
 
-from .conftest import ROOT, run_here, run_pytest
+from .conftest import ROOT, run_here
 from .test_standin import digest
 
 
@@ -113,10 +113,11 @@ def test_ctrl_c_during_snapshot_update_leaves_whole_files(standin_home, tmp_path
     first = re.search(r"-\d+\.\d{6}", recorded).group()
     edited = recorded.replace(first, "-99.000000", 1)  # an entry --snapshot-update must rewrite
     target.write_text(edited)
-    out = run_pytest(  # a process of its own: the test plugin sends it SIGINT
+    out = run_here(  # the test plugin sends this process SIGINT: pytest.main ends the run as a user's Ctrl-C does
         "--rootdir", str(copy), "--device", "cpu", "specs/test_05_output.py", "-k", "actual_next_tokens", "--snapshot-update",
-        "-p", "tests.interrupt_snapshot_write", hf_home=standin_home,
+        "-p", "tests.interrupt_snapshot_write", hf_home=standin_home, models=fault_models,
     )  # fmt: skip
+    assert out.returncode == pytest.ExitCode.INTERRUPTED, out.stdout + out.stderr
     assert "Ctrl-C while writing a snapshot file" in out.stderr, out.stdout + out.stderr
     assert target.read_text() in (edited, recorded), "half a snapshot file was left"
     assert not [p.name for p in target.parent.iterdir() if p.name.endswith(".tmp")], "the staged copy is removed"

@@ -135,7 +135,10 @@ def run_pytest(args: list[str], models: Models | None = None, broken: Fault | No
     with suite_state(environ), serving, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         # no:unraisableexception: that plugin's gc.collect() at each session's end takes 0.3 s with
         # GPT-2 loaded (most of a small run); the outer session's hook still reports what it would.
-        code = pytest.main([*args, "-p", "no:unraisableexception"], plugins=[verdicts])
+        try:
+            code = pytest.main([*args, "-p", "no:unraisableexception"], plugins=[verdicts])
+        except KeyboardInterrupt:  # Ctrl-C after pytest's own handling (syrupy writes at session end) ends this run, as a process
+            code = pytest.ExitCode.INTERRUPTED
     return Run(broken.name if broken else "", verdicts.outcome, verdicts.cell, out.getvalue() + err.getvalue(), int(code), err.getvalue())
 
 
