@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -29,6 +30,20 @@ def standin_home() -> Path:
     build one on purpose (byte-identical, interrupted, concurrent, `auto` with no cache) build their own;
     tests that break files break a copy."""
     return standin.ensure()[0]
+
+
+def digest(home: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(home.rglob("*"))
+        if p.is_file() and not p.is_symlink() and p.name != standin.LOCK  # a built cache may hold its empty lock file
+    }
+
+
+@pytest.fixture(scope="session")
+def standin_digest(standin_home: Path) -> dict[str, str]:
+    """What the stand-in's files hash to (500 MB read once), for the tests that build another."""
+    return digest(standin_home)
 
 
 @pytest.fixture(scope="session")

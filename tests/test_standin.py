@@ -1,27 +1,19 @@
 """The stand-in cache: reproducible to the byte, and loaded by TransformerLens's own entry point."""
 
-import hashlib
 import json
 import os
-from pathlib import Path
 
 import numpy as np
 
 from gpt2spec import loading, standin, weights
 from gpt2spec.faults import catching
 
-
-def digest(home: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(home.rglob("*"))
-        if p.is_file() and not p.is_symlink() and p.name != standin.LOCK  # a built cache may hold its empty lock file
-    }
+from .conftest import digest
 
 
-def test_two_builds_are_byte_identical(standin_home, gpt2_files, tmp_path):
+def test_two_builds_are_byte_identical(standin_digest, gpt2_files, tmp_path):
     standin.build(tmp_path, gpt2_files)
-    assert digest(tmp_path) == digest(standin_home)
+    assert digest(tmp_path) == standin_digest
 
 
 def test_the_generator_is_splitmix64():
