@@ -1,4 +1,4 @@
-"""Fixtures for the machinery's own tests: the stand-in, the models for in-process runs, and pytest in a subprocess."""
+"""Fixtures for the machinery's own tests: the stand-in, the models for in-process runs, and pytest run as a user runs it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -84,17 +83,8 @@ def run_here(
 ) -> subprocess.CompletedProcess:
     """pytest on the specs as a user runs it, in this process (catching.suite_state reads the environment
     as a fresh process does, and puts everything back). ``models``: serve the model this session loaded,
-    for runs on the same stand-in (saves a load: 7 s); without, the run loads what it chooses."""
+    for runs on the same stand-in (saves a load: 7 s); without, the run loads what it chooses.
+    Processes of their own stay where only a process shows it: the download on a terminal
+    (test_hub.py), a stand-in build killed or two at once (test_interrupted.py)."""
     run = catching.run_pytest([*PYTEST, *args], models, environ=environment(hf_home, online, standin_cache))
     return subprocess.CompletedProcess(args, run.code, run.stdout, run.stderr)
-
-
-def run_pytest(
-    *args: str, hf_home: Path, cwd: Path = ROOT, online: bool = False, standin_cache: Path = STANDIN_CACHE
-) -> subprocess.CompletedProcess:
-    """The same in a fresh process, for what only a process shows: a signal, a terminal, a killed build,
-    another copy of the project (its spec modules would clash with this one's)."""
-    env = {k: v for k, v in {**os.environ, **environment(hf_home, online, standin_cache)}.items() if v is not None}
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", *PYTEST, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
-    )

@@ -1,7 +1,7 @@
 """A broken cache (an interrupted download, a corrupt or missing file) gets one line naming the
 file and what to do, before any model load: no traceback, and never a silent stand-in.
 
-The runs are in this process (conftest.run_here), the issue's own case also as a process of its own."""
+The runs are in this process (conftest.run_here: what pytest prints, stdout and stderr)."""
 
 import json
 import os
@@ -13,7 +13,7 @@ from safetensors.numpy import save_file
 
 from gpt2spec import loading, standin
 
-from .conftest import copy_of, run_here, run_pytest
+from .conftest import copy_of, run_here
 from .test_setup_errors import one_clear_line
 
 SPEC = "specs/test_01_config.py"  # 24 tests over the model: the run the issue reported
@@ -43,7 +43,7 @@ def test_truncated_weights(standin_home, tmp_path):
     """The issue's case: 3,295 lines of traceback and 24 load attempts before; now one line."""
     home = copy_of(standin_home, tmp_path)
     truncate(snapshot(home) / "model.safetensors", 200_000_000)
-    result = run_pytest(SPEC, hf_home=home)  # a process of its own: all a terminal shows, the interpreter's too
+    result = run_here(SPEC, hf_home=home)
     short_and_clear(result, "model.safetensors is truncated (200000000 of 497774208 bytes", "python -m gpt2spec.standin")
 
 
