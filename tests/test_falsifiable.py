@@ -126,6 +126,19 @@ def test_the_table_names_each_fault_and_fails_on_an_uncaught_one():
     assert catching.problems([unbroken, caught, missed]) == ["extra-token is caught by no claim"]
 
 
+def test_the_page_shows_the_table(models, tmp_path):
+    """``python -m gpt2spec.faults --spec-report PATH``: the unbroken run's page ends with the table."""
+    import html
+
+    page = tmp_path / "page.html"
+    runs = catching.run_all(models, ["wrong-config"], "specs/test_01_config.py", page=page)
+    assert [run.fault for run in runs] == ["", "wrong-config"]
+    shown = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.read_text())).split())
+    assert "What the spec catches: faults" in shown
+    assert f"wrong-config {faults.FAULTS['wrong-config'].what} 1 claims: In [5] 1" in shown, shown[-3000:]
+    assert "unbroken nothing every claim that ran held (24 ran, 0 skipped)" in shown
+
+
 def test_an_unrecorded_baseline_is_counted_no_baseline_yet(models, tmp_path):
     """On weights taken for OpenAI's, a baseline nobody has recorded checks nothing: the summary and the
     results file say "no baseline yet", never verified, and --require-pretrained fails it. A baseline the

@@ -18,6 +18,7 @@ import torch
 
 from gpt2spec import loading, outcomes
 from gpt2spec.faults import FAULTS, Fault, setting
+from gpt2spec.page.sections import Section, Table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -125,11 +126,15 @@ class Run:
         return self.output[: len(self.output) - len(self.stderr)]
 
 
-def run_pytest(args: list[str], models: Models | None = None, broken: Fault | None = None, environ: dict[str, str | None] | None = None) -> Run:
+def run_pytest(
+    args: list[str], models: Models | None = None, broken: Fault | None = None, environ: dict[str, str | None] | None = None,
+    verdicts: Verdicts | None = None,
+) -> Run:  # fmt: skip
     """pytest with ``args`` in this process (suite_state), as a user's command would run it: with
     ``models``, each model is the one loaded already (with ``broken`` injected): only for runs whose
-    weights are that stand-in; without, loaded as the run chooses."""
-    verdicts = Verdicts()
+    weights are that stand-in; without, loaded as the run chooses. ``verdicts``: the plugin that
+    gathers the outcomes (one that does more, say)."""
+    verdicts = verdicts or Verdicts()
     out, err = io.StringIO(), io.StringIO()
     serving = models.serving(broken) if models else contextlib.nullcontext()
     with suite_state(environ), serving, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -142,15 +147,40 @@ def run_pytest(args: list[str], models: Models | None = None, broken: Fault | No
     return Run(broken.name if broken else "", verdicts.outcome, verdicts.cell, out.getvalue() + err.getvalue(), int(code), err.getvalue())
 
 
-def run_specs(models: Models, broken: Fault | None, *args: str) -> Run:
+def run_specs(models: Models, broken: Fault | None, *args: str, verdicts: Verdicts | None = None) -> Run:
     """The specs (or ``args``' selection) in this process, with ``broken`` injected into each model."""
-    return run_pytest(["-q", *SPEC_ARGS, *args], models, broken)  # no paths in args: pyproject's testpaths, specs/
+    return run_pytest(["-q", *SPEC_ARGS, *args], models, broken, verdicts=verdicts)  # no paths in args: pyproject's testpaths, specs/
 
 
-def run_all(models: Models | None = None, names: list[str] | None = None, *args: str) -> list[Run]:
-    """The unbroken model first, then each fault (``names``, or all)."""
+def run_all(models: Models | None = None, names: list[str] | None = None, *args: str, page: Path | None = None) -> list[Run]:
+    """The unbroken model, then each fault (``names``, or all). With ``page``, the unbroken run also
+    writes ``--spec-report page`` with the table as a section: it runs last, so the table is whole."""
     models = models or Models()
-    return [run_specs(models, None, *args)] + [run_specs(models, FAULTS[n], *args) for n in names or FAULTS]
+    if page is None:
+        return [run_specs(models, None, *args)] + [run_specs(models, FAULTS[n], *args) for n in names or FAULTS]
+    broken = [run_specs(models, FAULTS[n], *args) for n in names or FAULTS]
+    return [run_specs(models, None, *args, f"--spec-report={page}", verdicts=FaultsSection(broken))] + broken
+
+
+class FaultsSection(Verdicts):
+    """The unbroken run's verdicts, and the faults table (with ``broken``, the faults' runs) as a
+    section of its page (``pytest_spec_page_sections``)."""
+
+    def __init__(self, broken: list[Run]) -> None:
+        super().__init__()
+        self.broken = broken
+
+    def pytest_spec_page_sections(self, config: pytest.Config) -> list[Section]:
+        unbroken = Run("", self.outcome, self.cell, "")
+        return [
+            Section(
+                "faults", "What the spec catches: faults",
+                text="GPT-2 small broken on purpose, one named fault at a time (``python -m gpt2spec.faults``): "
+                "the claims that failed where the unbroken model passed, by cell.",
+                table=Table(["fault", "what it breaks", "the claims that caught it"],
+                            [[fault or "unbroken", FAULTS[fault].what if fault else "nothing", said] for fault, said in rows([unbroken, *self.broken])]),
+            )
+        ]  # fmt: skip
 
 
 def short(nodeid: str) -> str:
@@ -161,20 +191,25 @@ def where(cell: int | None) -> str:
     return f"In [{cell}]" if cell is not None else "beyond"
 
 
-def table(runs: list[Run]) -> list[str]:
-    """Faults with the claims that caught each, grouped by cell, the unbroken model first."""
+def rows(runs: list[Run]) -> list[tuple[str, str]]:
+    """(fault, the claims that caught it, by cell), the unbroken model first (fault "")."""
     unbroken, *broken = runs
     counts = Counter(unbroken.outcome.values())
     ran = counts[outcomes.PASSED] + counts[outcomes.FAILED]
     held = "every claim that ran held" if not unbroken.failed() else f"FAILED {len(unbroken.failed())}: " + ", ".join(sorted(map(short, unbroken.failed())))
-    lines = [f"{'unbroken':<30} {held} ({ran} ran, {counts[outcomes.SKIPPED]} skipped)"]
+    found = [("", f"{held} ({ran} ran, {counts[outcomes.SKIPPED]} skipped)")]
     for run in broken:
         caught = run.failed() - unbroken.failed()
         by_cell = Counter(run.cell.get(n) for n in caught)
         cells = sorted(by_cell, key=lambda c: (c is None, document_order(c)))
         text = ", ".join(f"{where(c)} {by_cell[c]}" for c in cells) if caught else "CAUGHT BY NO CLAIM"
-        lines.append(f"{run.fault:<30} {len(caught):>3} claims: {text}")
-    return lines
+        found.append((run.fault, f"{len(caught):>3} claims: {text}"))
+    return found
+
+
+def table(runs: list[Run]) -> list[str]:
+    """Faults with the claims that caught each, grouped by cell, the unbroken model first."""
+    return [f"{fault or 'unbroken':<30} {said}" for fault, said in rows(runs)]
 
 
 # The notebook's order of cells (In [29] comes before In [21] there).
@@ -195,13 +230,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gpt2spec.faults", description="Run the specs unbroken, then against each fault, and print which claims caught each.")
     parser.add_argument("names", nargs="*", metavar="FAULT", help=f"faults to run (default all: {', '.join(FAULTS)})")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every claim that caught each fault")
+    parser.add_argument("--spec-report", type=Path, metavar="PATH", help="also write the unbroken run's page, with this table as a section")
     parser.epilog = "Arguments after -- go to pytest (a selection of specs, say: -- specs/test_07_mlp.py)."
     argv = sys.argv[1:] if argv is None else argv
     ours, pytest_args = (argv[: argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
     options = parser.parse_args(ours)
     if unknown := [n for n in options.names if n not in FAULTS]:
         parser.error(f"no fault named {', '.join(unknown)}: choose from {', '.join(FAULTS)}")
-    runs = run_all(None, options.names or None, *pytest_args)
+    page = options.spec_report.resolve() if options.spec_report else None  # the runs start in the project's root
+    runs = run_all(None, options.names or None, *pytest_args, page=page)
     print(f"{'fault':<30} the claims that caught it (failed where the unbroken model passed), by cell")
     for line in table(runs):
         print(line)
@@ -210,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n{run.fault}: " + FAULTS[run.fault].what)
             for nodeid in sorted(run.failed() - runs[0].failed()):
                 print(f"  {where(run.cell.get(nodeid)):<8} {short(nodeid)}")
+    if page:
+        print(f"\nthe page, with this table: {page}")
     for line in problems(runs):
         print(f"error: {line}", file=sys.stderr)
     return 1 if problems(runs) else 0
