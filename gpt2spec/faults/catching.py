@@ -138,7 +138,7 @@ def run_pytest(
     out, err = io.StringIO(), io.StringIO()
     serving = models.serving(broken) if models else contextlib.nullcontext()
     with suite_state(environ), serving, contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        # no:unraisableexception: that plugin's gc.collect() at each session's end takes 0.3 s with
+        # no:unraisableexception: that plugin's gc.collect() calls at a session's end take 0.7 s with
         # GPT-2 loaded (most of a small run); the outer session's hook still reports what it would.
         try:
             code = pytest.main([*args, "-p", "no:unraisableexception"], plugins=[verdicts])
