@@ -52,13 +52,17 @@ class Axis:
         """What was asked for is not what is installed."""
         return bool(self.target and self.installed and Version(self.installed) not in SpecifierSet(f"=={self.target}"))
 
+    def got(self, accepted: str) -> str:
+        """What is installed, and why it is not what was asked for; ``accepted``: how the opt-in is said."""
+        got = self.installed or "nothing"
+        if self.missed:
+            got += f", not {self.target}: {self.why or 'pip chose another'}" + (accepted if self.accepted else "")
+        return got
+
     def cell(self) -> str:
         """Asked; offered; installed (and why not what was asked), for a table cell."""
         asked = "pip's choice" if self.target is None and self.asked not in WORDS else self.asked
-        got = self.installed or "nothing"
-        if self.missed:
-            got += f", not {self.target}: {self.why or 'pip chose another'}" + (" (accepted)" if self.accepted else "")
-        return f"{asked}; {self.oldest or '?'} to {self.newest or '?'}; {got}"
+        return f"{asked}; {self.oldest or '?'} to {self.newest or '?'}; {self.got(' (accepted)')}"
 
     def refusal(self) -> str:
         """The one line a session that did not get what it asked for stops with."""
@@ -71,11 +75,7 @@ class Axis:
         """One line: asked (meaning what), offered, installed, and why they differ."""
         asked = self.asked if not self.target or self.asked == f"{self.package}=={self.target}" else f"{self.asked} ({self.target})"
         offered = f"index: newest {self.newest or '?'}, oldest allowed {self.oldest or '?'}"
-        got = f"installed {self.installed or 'nothing'}"
-        if self.missed:
-            got += f", not {self.target}: {self.why or 'pip chose another'}"
-            got += " (accepted: GPT2SPEC_ACCEPT_INSTALLABLE=1)" if self.accepted else ""
-        return f"{self.package}: asked {asked}; {offered}; {got}"
+        return f"{self.package}: asked {asked}; {offered}; installed {self.got(f' (accepted: {ACCEPT}=1)')}"
 
 
 def parse(ask: str) -> tuple[str, str]:
@@ -151,11 +151,6 @@ def attach(axes_path: Path, results_path: Path) -> None:
     results = json.loads(results_path.read_text())
     results.setdefault("provenance", {})["axes"] = json.loads(axes_path.read_text())["axes"]
     results_path.write_text(json.dumps(results, indent=1))
-
-
-def lines(axes: list[dict]) -> list[str]:
-    """The one-line account of each axis recorded in a results file."""
-    return [Axis(**a).line() for a in axes]
 
 
 def main(argv: list[str] | None = None, pip: Pip | None = None) -> int:
