@@ -78,7 +78,7 @@ def measure(benchmark: Any, device: str, fn: Callable[[], T], shared: Any = _NOT
     if shared is not _NOTHING and not benchmark.enabled:
         return benchmark.pedantic(lambda: shared, rounds=1, iterations=1)  # the fixture counts as used
     warmup = 0 if shared is not _NOTHING else WARMUP_ROUNDS
-    return benchmark.pedantic(synchronized(device, fn), rounds=ROUNDS, warmup_rounds=warmup, iterations=1)  # read here: the summary says it
+    return benchmark.pedantic(synchronized(device, fn), rounds=ROUNDS, warmup_rounds=warmup, iterations=1)  # ROUNDS read per call: the summary prints it
 
 
 def benchmarks_on(config: Any) -> bool:

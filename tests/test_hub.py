@@ -26,11 +26,11 @@ from huggingface_hub import constants, try_to_load_from_cache
 from gpt2spec import standin, weights
 from gpt2spec.faults import catching
 
-from .conftest import ROOT
+from .conftest import ROOT, environment
 from .hub_server import Hub, sha256
 
 CLAIMS = ["specs/test_04_embedding.py", "--device", "cpu", "-k", "1_by_45_by_768 or embedded_corner"]
-PYTEST = [sys.executable, "-m", "pytest", "-q", "-rs", "--benchmark-disable", "-p", "no:cacheprovider"]
+OPTIONS = ["-q", "-rs", "--benchmark-disable", "-p", "no:cacheprovider"]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -49,13 +49,12 @@ def run(hub: Hub, tmp_path: Path, *args: str, terminal: bool = False, models: ca
     """pytest as a user runs it, online, with HF_ENDPOINT at ``hub``: in this process, or in a process of
     its own on a terminal (a pty) if asked, where huggingface_hub draws its progress bars. Returns the
     exit code and what was printed (stdout and stderr together)."""
-    env = {"HF_HOME": str(tmp_path / "hf"), "HF_ENDPOINT": hub.endpoint, "GPT2SPEC_CACHE": str(tmp_path / "standin"),
-           "COLUMNS": "200", "HF_HUB_OFFLINE": None}  # fmt: skip
+    env = environment(tmp_path / "hf", True, tmp_path / "standin") | {"HF_ENDPOINT": hub.endpoint, "COLUMNS": "200"}
     if not terminal:
-        done = catching.run_pytest([*PYTEST[3:], *args], models, environ=env)
+        done = catching.run_pytest([*OPTIONS, *args], models, environ=env)
         return done.code, done.output
     env = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
-    command = [*PYTEST, *args]
+    command = [sys.executable, "-m", "pytest", *OPTIONS, *args]
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 200, 0, 0))  # tqdm draws nothing 0 columns wide
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
@@ -155,11 +154,12 @@ def test_a_silent_hub_makes_auto_fall_back_within_seconds(hub, standin_home, tmp
     """A hub that accepts the connection and never answers: --weights auto takes the stand-in after
     the probe's timeout (5 s; 1 s here, the same code waits less) and says why."""
     hub.faults.silent = True
-    monkeypatch.setattr(weights, "HUB_TIMEOUT_S", 1.0)
+    timeout = 1.0
+    monkeypatch.setattr(weights, "HUB_TIMEOUT_S", timeout)
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))  # empty
     monkeypatch.setattr(standin, "ensure", lambda: (standin_home, False))
     start = time.monotonic()
     choice = weights.choose("auto", say=print, endpoint=hub.endpoint)
-    assert 1.0 <= time.monotonic() - start < 1.0 + 2
+    assert timeout <= time.monotonic() - start < timeout + 2  # it waited the timeout, and not much more
     assert choice.standin and choice.home == standin_home
     assert choice.why == f"--weights auto: the hub is out of reach ({hub.endpoint} gave no answer within 1 s)"
