@@ -66,6 +66,13 @@ def copy_of(home: Path, dest: Path) -> Path:
     return dest
 
 
+def snapshots_copy(dest: Path) -> Path:
+    """``dest`` holding a copy of snapshots/, for a run with ``--rootdir dest``: the plugin reads and
+    writes the snapshots under the rootdir, so the run's may be broken or rewritten, not the project's."""
+    shutil.copytree(ROOT / "snapshots", dest / "snapshots")
+    return dest
+
+
 STANDIN_CACHE = standin.cache_root()  # where --weights auto|standin finds the stand-in standin_home holds
 
 

@@ -3,7 +3,6 @@ out of disk, two builds at once, Ctrl-C while --snapshot-update writes."""
 
 import errno
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from syrupy.extensions.amber.serializer import AmberDataSerializer
 from gpt2spec import standin
 from gpt2spec.compare import numbers_match
 
-from .conftest import ROOT, digest, run_here
+from .conftest import ROOT, digest, run_here, snapshots_copy
 
 
 def build_in_subprocess(home: Path) -> subprocess.Popen:
@@ -105,27 +104,22 @@ def test_two_builds_at_once_make_one_whole_cache(standin_home, standin_digest, t
 def test_ctrl_c_during_snapshot_update_leaves_whole_files(standin_home, tmp_path, fault_models):
     """--snapshot-update rewrites an entry that changed; Ctrl-C lands a few lines into the file:
     the file is the old one or the new one, whole (``git diff snapshots/`` shows whole entries)."""
-    copy = tmp_path / "repo"  # the snapshots are written under the rootdir: a copy of them
-    shutil.copytree(ROOT / "snapshots", copy / "snapshots")
+    copy = snapshots_copy(tmp_path / "repo")
+    update = ("--rootdir", str(copy), "--device", "cpu", "specs/test_05_output.py", "-k", "actual_next_tokens", "--snapshot-update")
     target = copy / "snapshots" / "standin-seed20240101" / "test_05_output.ambr"
     recorded = target.read_text()
     first = re.search(r"-\d+\.\d{6}", recorded).group()
     edited = recorded.replace(first, "-99.000000", 1)  # an entry --snapshot-update must rewrite
     target.write_text(edited)
-    out = run_here(  # the test plugin sends this process SIGINT: pytest.main ends the run as a user's Ctrl-C does
-        "--rootdir", str(copy), "--device", "cpu", "specs/test_05_output.py", "-k", "actual_next_tokens", "--snapshot-update",
-        "-p", "tests.interrupt_snapshot_write", hf_home=standin_home, models=fault_models,
-    )  # fmt: skip
+    # The test plugin sends this process SIGINT: pytest.main ends the run as a user's Ctrl-C does.
+    out = run_here(*update, "-p", "tests.interrupt_snapshot_write", hf_home=standin_home, models=fault_models)
     assert out.returncode == pytest.ExitCode.INTERRUPTED, out.stdout + out.stderr
     assert "Ctrl-C while writing a snapshot file" in out.stderr, out.stdout + out.stderr
     assert target.read_text() in (edited, recorded), "half a snapshot file was left"
     assert not [p.name for p in target.parent.iterdir() if p.name.endswith(".tmp")], "the staged copy is removed"
 
     # Uninterrupted, the same update rewrites that one entry and keeps every other as it was.
-    out = run_here(
-        "--rootdir", str(copy), "--device", "cpu", "specs/test_05_output.py", "-k", "actual_next_tokens", "--snapshot-update",
-        hf_home=standin_home, models=fault_models,
-    )  # fmt: skip
+    out = run_here(*update, hf_home=standin_home, models=fault_models)
     assert out.returncode == 0, out.stdout + out.stderr
     now, was = (AmberDataSerializer.read_file(str(f)) for f in (target, ROOT / target.relative_to(copy)))
     assert {s.name for s in now} == {s.name for s in was}

@@ -1,13 +1,12 @@
 """The numeric snapshot format: tolerances grounded in printed precision and fp32 noise."""
 
-import shutil
 
 import pytest
 
 from gpt2spec.compare import NOISE_ABS, numbers_match, tolerance, within
 from gpt2spec.snapshot import without_device
 
-from .conftest import ROOT, run_here
+from .conftest import run_here, snapshots_copy
 
 
 @pytest.mark.parametrize(
@@ -45,8 +44,7 @@ def test_one_entry_serves_cpu_and_cuda():
 
 def test_a_corrupt_snapshot_fails_with_one_clear_line(standin_home, tmp_path, fault_models):
     """A hand-broken snapshot file: the spec fails saying which file and how to restore it."""
-    copy = tmp_path / "repo"  # the snapshots are read under the rootdir: a copy of them, broken
-    shutil.copytree(ROOT / "snapshots", copy / "snapshots")
+    copy = snapshots_copy(tmp_path / "repo")
     target = copy / "snapshots" / "standin-seed20240101" / "test_05_output.ambr"
     target.write_text("this is not an amber file\n# name: \n")
     before = target.read_bytes()
