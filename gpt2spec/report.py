@@ -15,7 +15,6 @@ from gpt2spec import fidelity, outcomes, paired, speccode, summary, timing
 from gpt2spec.snapshot import without_device
 
 SPECS = "specs/"
-OPENAI_SKIP = outcomes.SKIP_OPENAI  # what Tally.kind gives a claim skipped for want of OpenAI's weights
 
 
 def claim_id(item: pytest.Item) -> str:
