@@ -5,6 +5,17 @@ values the machinery itself needs. Every other printed value lives, as printed, 
 
 from __future__ import annotations
 
+# The cells in the order the document shows them (execution counts are not in order: In [29]
+# comes before In [21], and In [28] after In [30]).
+CELL_ORDER = (1, 2, 3, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 29, 21, 24, 30, 28, 31, 32, 34, 35, 37, 38, 39, 45)
+
+
+def position(cell: int | None) -> float:
+    """Where a cell comes in the document; None (a claim beyond the document) after them all."""
+    if cell is None:
+        return float("inf")
+    return CELL_ORDER.index(cell) if cell in CELL_ORDER else len(CELL_ORDER) + cell
+
 # In [9]
 TEXT = (
     "This is a story about Quomatarus."

@@ -16,7 +16,7 @@ from typing import Any, Iterator
 import pytest
 import torch
 
-from gpt2spec import loading, outcomes
+from gpt2spec import document, loading, outcomes
 from gpt2spec.faults import FAULTS, Fault, setting
 from gpt2spec.page.sections import Section, Table
 
@@ -201,7 +201,7 @@ def rows(runs: list[Run]) -> list[tuple[str, str]]:
     for run in broken:
         caught = run.failed() - unbroken.failed()
         by_cell = Counter(run.cell.get(n) for n in caught)
-        cells = sorted(by_cell, key=lambda c: (c is None, document_order(c)))
+        cells = sorted(by_cell, key=document.position)
         text = ", ".join(f"{where(c)} {by_cell[c]}" for c in cells) if caught else "CAUGHT BY NO CLAIM"
         found.append((run.fault, f"{len(caught):>3} claims: {text}"))
     return found
@@ -210,14 +210,6 @@ def rows(runs: list[Run]) -> list[tuple[str, str]]:
 def table(runs: list[Run]) -> list[str]:
     """Faults with the claims that caught each, grouped by cell, the unbroken model first."""
     return [f"{fault or 'unbroken':<30} {said}" for fault, said in rows(runs)]
-
-
-# The notebook's order of cells (In [29] comes before In [21] there).
-ORDER = [1, 2, 3, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 29, 21, 24, 30, 28, 31, 32, 34, 35, 37, 38, 39, 45]
-
-
-def document_order(cell: int | None) -> int:
-    return ORDER.index(cell) if cell in ORDER else len(ORDER)
 
 
 def problems(runs: list[Run]) -> list[str]:

@@ -7,13 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from gpt2spec.document import position
 from gpt2spec.page.claims import Claim, Note, Notes, anchor, claim
 from gpt2spec.page.figures import FIGURES, Figure
 from gpt2spec.report import Record
-
-# The document's cells in the order it shows them (execution counts are not in order: In [29]
-# comes before In [21], and In [28] after In [30]).
-CELL_ORDER = (1, 2, 3, 5, 6, 7, 8, 9, 11, 12, 13, 14, 15, 16, 29, 21, 24, 30, 28, 31, 32, 34, 35, 37, 38, 39, 45)
 
 
 @dataclass(frozen=True)
@@ -28,12 +25,6 @@ class Chapter:
     id: str  # the spec file's name
     title: str  # the spec file's docstring: the document's section
     blocks: list[Block]
-
-
-def position(cell: int | None) -> float:
-    if cell is None:
-        return float("inf")  # beyond the document: after its cells
-    return CELL_ORDER.index(cell) if cell in CELL_ORDER else len(CELL_ORDER) + cell
 
 
 def place_figures(records: list[Record]) -> dict[str, dict[int, list[int]]]:
