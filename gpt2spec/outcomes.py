@@ -45,6 +45,10 @@ def code(stored: str) -> str:
 class Skipped(pytest.skip.Exception):
     """pytest's skip, carrying the outcome code that the code skipping decided (the tally reads it)."""
 
+    # As pytest's own Skipped: a report then says "Skipped: REASON", whose prefix pytest's summary
+    # and the tally strip; under this module's name every skip reason read "gpt2spec.outcomes.Skipped: ...".
+    __module__ = "builtins"
+
     def __init__(self, reason: str, code: str) -> None:
         super().__init__(reason)
         self.code = code

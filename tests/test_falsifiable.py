@@ -99,6 +99,7 @@ def test_claims_that_need_openai_never_pass_on_the_stand_in(models):
     args = ("specs/test_05_output.py", "-k", "that or hello_world", "-rsfE")
     skipped = catching.run_specs(models, None, *args)
     assert set(skipped.outcome.values()) == {outcomes.SKIPPED} and "needs OpenAI's GPT-2 weights" in skipped.output
+    assert "outcomes.Skipped" not in skipped.output, "a skip reason reads as pytest's own, not prefixed by our class"
     required = catching.run_specs(models, None, *args, "--require-pretrained")
     assert "--require-pretrained was given" in required.output
     assert required.failed() >= {
