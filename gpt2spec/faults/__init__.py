@@ -57,7 +57,7 @@ def hooked(model: Any, hooks: list[tuple[str, Callable]]) -> Iterator[None]:
             for handle in point.fwd_hooks:
                 if not any(handle is kept for kept in before[name]):
                     handle.hook.remove()
-            point.fwd_hooks = before[name]
+            point.fwd_hooks[:] = before[name]  # in place: the list stays the one the hook point holds
 
 
 @contextlib.contextmanager

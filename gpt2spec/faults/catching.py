@@ -61,12 +61,63 @@ def suite_state(environ: dict[str, str | None] | None = None) -> Iterator[None]:
         snapshot.NumericSnapshotExtension.for_folder.cache_clear()
 
 
+def fingerprint(model: Any) -> dict[str, object]:
+    """What a fault may change and must put back, each part by name: the hooks at every hook point
+    (TransformerLens's lists and torch's own), every config field, the tokenizer, what is set on each
+    module's instance (a wrapped method, say), and every weight (the tensor itself, not a copy)."""
+    found: dict[str, object] = {}
+    for name, point in model.hook_dict.items():
+        found[f"the hooks at {name}"] = (
+            [id(h) for h in point.fwd_hooks], [id(h) for h in getattr(point, "bwd_hooks", [])],
+            list(point._forward_hooks), list(point._backward_hooks),
+        )  # fmt: skip
+    found |= {f"cfg.{key}": repr(value) for key, value in vars(model.cfg).items()}
+    found["the tokenizer"] = (id(model.tokenizer), len(model.tokenizer))
+    for name, module in model.named_modules():
+        found[f"what is set on {name or 'the model'}"] = {k: id(v) for k, v in vars(module).items() if not k.startswith("_")}
+    found |= {f"the weight {name}": weight.detach() for name, weight in model.named_parameters()}
+    return found
+
+
+def same(a: object, b: object) -> bool:
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        return isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor) and torch.equal(a, b)
+    return a == b
+
+
+class NotUndone(AssertionError):
+    """A fault left the model changed after its run: every later run would be broken too."""
+
+
+def kept(model: Any) -> dict[str, object]:
+    """``fingerprint(model)`` to compare with later: the weights copied."""
+    return {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in fingerprint(model).items()}
+
+
+@contextlib.contextmanager
+def injected(model: Any, broken: Fault, whole: dict[str, object] | None = None) -> Iterator[Any]:
+    """``broken`` injected into ``model``; on exit undone, and seen to be: its fingerprint is ``whole``
+    again (the model's unbroken ``kept``, by default taken now), or NotUndone names what differs. So
+    the half-precision faults need no control that reruns their claims (a forward in each dtype, 9 s
+    here) to show their model whole again."""
+    whole = whole if whole is not None else kept(model)
+    with broken.inject(model):
+        yield model
+    after = fingerprint(model)
+    changed = sorted(k for k in whole.keys() | after.keys() if not same(whole.get(k), after.get(k)))
+    if changed:
+        raise NotUndone(f"{broken.name} left the model changed ({len(changed)}): {', '.join(changed[:5])}")
+
+
 class Models:
     """GPT-2 small per device and dtype, loaded once for every run; ``loading.load``'s stand-in while a
-    run goes on, handing out the model with this run's fault injected (undone when the run ends)."""
+    run goes on, handing out the model with this run's fault injected (undone when the run ends, and
+    seen to be: ``injected``, against the fingerprint taken at load, so each run compares 0.1 s of
+    weights and copies none: 0.2 s more in float32)."""
 
     def __init__(self) -> None:
         self.loaded: dict[tuple[str, torch.dtype], Any] = {}
+        self.whole: dict[tuple[str, torch.dtype], dict[str, object]] = {}
         self.real = loading.load
 
     @contextlib.contextmanager
@@ -74,12 +125,13 @@ class Models:
         with contextlib.ExitStack() as undo:
 
             def load(device: str, dtype: torch.dtype = torch.float32) -> Any:
-                if (device, dtype) not in self.loaded:
-                    self.loaded[device, dtype] = self.real(device, dtype)
-                model = self.loaded[device, dtype]
+                key = (device, dtype)
+                if key not in self.loaded:
+                    self.loaded[key] = self.real(device, dtype)
+                    self.whole[key] = kept(self.loaded[key])
                 if broken is not None:
-                    undo.enter_context(broken.inject(model))
-                return model
+                    undo.enter_context(injected(self.loaded[key], broken, self.whole[key]))
+                return self.loaded[key]
 
             undo.enter_context(setting(loading, "load", load))
             yield
