@@ -62,9 +62,10 @@ CASES = {
 # ... and in half precision, with --half-precision as for the claims themselves: on this CPU a
 # half-precision forward takes 9 s (no bfloat16 or float16 matrix kernels: 20x float32's time).
 # Each half-precision claim is seen to fail once, in the dtype that shows it: its code is the same
-# for both dtypes, only float16's tolerance is tighter (half-precision-mlp-drift sees it).
+# for both dtypes, only float16's tolerance is tighter. The MLP's claim is seen to fail in float16,
+# to a 3% drift (half-precision-mlp-drift), not again in bfloat16 to ReLU (21 s more here; `python -m
+# gpt2spec.faults` runs every fault against every claim, half precision included).
 HALF_CASES = {
-    "wrong-activation": [f"{HALF}::test_the_mlp_recomputed_by_hand_equals_the_cache[cpu-bfloat16]"],
     "no-causal-mask": [
         f"{HALF}::test_nothing_attends_to_the_future_and_rows_sum_to_one[cpu-bfloat16]",
         f"{HALF}::test_the_pattern_is_softmax_of_scaled_masked_q_k[cpu-bfloat16]",
