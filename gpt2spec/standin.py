@@ -44,9 +44,16 @@ def splitmix64(counter: np.ndarray) -> np.ndarray:
     """SplitMix64 finaliser of ``counter`` (uint64): one well-mixed 64-bit word per input."""
     with np.errstate(over="ignore"):
         z = counter * _GOLD
-        z = (z ^ (z >> np.uint64(30))) * _M1
-        z = (z ^ (z >> np.uint64(27))) * _M2
-        return z ^ (z >> np.uint64(31))
+        shifted = np.empty_like(z)
+        for shift, multiplier in ((30, _M1), (27, _M2), (31, None)):  # z ^= z >> shift; z *= multiplier
+            np.right_shift(z, np.uint64(shift), out=shifted)
+            z ^= shifted
+            if multiplier is not None:
+                z *= multiplier
+        return z
+
+
+BLOCK = 1 << 17  # numbers made at a time: a block's arrays stay in the CPU's cache (all 124M at once: 3.6-4.9 s, by blocks 1.2 s)
 
 
 def uniform_tensor(seed: int, stream: int, shape: tuple[int, ...], center: float, std: float) -> np.ndarray:
@@ -57,10 +64,19 @@ def uniform_tensor(seed: int, stream: int, shape: tuple[int, ...], center: float
     """
     n = int(np.prod(shape))
     base = np.uint64((seed * 1_000_003 + stream) & 0xFFFFFFFF) << np.uint64(32)
-    words = splitmix64(base + np.arange(n, dtype=np.uint64))
-    u = (words >> np.uint64(40)).astype(np.float32) / np.float32(1 << 24)
     half_width = np.float32(std * np.sqrt(3.0))  # uniform on [-a, a] has std a / sqrt(3)
-    return ((u * np.float32(2) - np.float32(1)) * half_width + np.float32(center)).reshape(shape)
+    out = np.empty(n, dtype=np.float32)
+    for start in range(0, n, BLOCK):
+        counter = np.arange(start, min(start + BLOCK, n), dtype=np.uint64)
+        counter += base
+        words = splitmix64(counter)
+        words >>= np.uint64(40)
+        u = out[start : start + len(words)]
+        u[:] = words  # exact: below 2^24
+        # ((u / 2^24) * 2 - 1) * half_width + center, in float32, one operation at a time
+        for op, value in ((np.divide, 1 << 24), (np.multiply, 2), (np.subtract, 1), (np.multiply, half_width), (np.add, center)):
+            op(u, np.float32(value), out=u)
+    return out.reshape(shape)
 
 
 def gpt2_state_dict(config: dict, seed: int = SEED) -> dict[str, np.ndarray]:
