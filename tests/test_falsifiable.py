@@ -201,14 +201,18 @@ def mend(model, fault, saved):
 )
 def test_a_fault_that_is_not_undone_is_named(models, fault, says):
     """What lets the half-precision runs go without a control that reruns their claims: a fault that
-    leaves anything behind fails its run (catching.NotUndone) and names what it left."""
-    catching.run_specs(models, None, "specs/test_01_config.py", "-k", "d_model")  # the model, loaded as a run loads it
-    model = models.loaded["cpu", torch.float32]
+    leaves anything behind fails its run (catching.injected, which every fault's run goes through,
+    raises NotUndone) and names what it left."""
+    catching.run_specs(models, faults.FAULTS["wrong-config"], "specs/test_01_config.py", "-k", "act_fn")  # loaded, fingerprinted
+    key = ("cpu", torch.float32)
+    model, whole = models.loaded[key], models.whole[key]
     saved = model.cfg.act_fn if fault is leaves_the_config else model.W_E[0, 0].item()
     leaky = faults.Fault(fault.__name__, "", contextlib.contextmanager(fault))
     try:
         with pytest.raises(catching.NotUndone, match=rf"^{fault.__name__} left the model changed \(\d+\): (.*, )?{says}"):
-            catching.run_specs(models, leaky, "specs/test_01_config.py", "-k", "d_model")
+            with catching.injected(model, leaky, whole):
+                pass
     finally:
         mend(model, fault, saved)
-    catching.run_specs(models, faults.FAULTS["wrong-config"], "specs/test_01_config.py", "-k", "d_model")  # whole again: no NotUndone
+    with catching.injected(model, faults.FAULTS["wrong-config"], whole):  # whole again: no NotUndone
+        pass

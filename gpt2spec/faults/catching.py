@@ -112,8 +112,8 @@ def injected(model: Any, broken: Fault, whole: dict[str, object] | None = None) 
 class Models:
     """GPT-2 small per device and dtype, loaded once for every run; ``loading.load``'s stand-in while a
     run goes on, handing out the model with this run's fault injected (undone when the run ends, and
-    seen to be: ``injected``, against the fingerprint taken at load, so each run compares 0.1 s of
-    weights and copies none: 0.2 s more in float32)."""
+    seen to be: ``injected``, against the fingerprint taken before its first fault, so each run
+    compares 0.1 s of weights and copies none: 0.2 s more in float32)."""
 
     def __init__(self) -> None:
         self.loaded: dict[tuple[str, torch.dtype], Any] = {}
@@ -128,8 +128,9 @@ class Models:
                 key = (device, dtype)
                 if key not in self.loaded:
                     self.loaded[key] = self.real(device, dtype)
-                    self.whole[key] = kept(self.loaded[key])
                 if broken is not None:
+                    if key not in self.whole:  # before its first fault: every run since the load left it whole
+                        self.whole[key] = kept(self.loaded[key])
                     undo.enter_context(injected(self.loaded[key], broken, self.whole[key]))
                 return self.loaded[key]
 
