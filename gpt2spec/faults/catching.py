@@ -95,12 +95,11 @@ def kept(model: Any) -> dict[str, object]:
 
 
 @contextlib.contextmanager
-def injected(model: Any, broken: Fault, whole: dict[str, object] | None = None) -> Iterator[Any]:
+def injected(model: Any, broken: Fault, whole: dict[str, object]) -> Iterator[Any]:
     """``broken`` injected into ``model``; on exit undone, and seen to be: its fingerprint is ``whole``
-    again (the model's unbroken ``kept``, by default taken now), or NotUndone names what differs. So
-    the half-precision faults need no control that reruns their claims (a forward in each dtype, 9 s
-    here) to show their model whole again."""
-    whole = whole if whole is not None else kept(model)
+    (the model's unbroken ``kept``) again, or NotUndone names what differs. So the half-precision
+    faults need no control that reruns their claims (a forward in each dtype, 9 s here) to show their
+    model whole again."""
     with broken.inject(model):
         yield model
     after = fingerprint(model)
@@ -112,8 +111,8 @@ def injected(model: Any, broken: Fault, whole: dict[str, object] | None = None) 
 class Models:
     """GPT-2 small per device and dtype, loaded once for every run; ``loading.load``'s stand-in while a
     run goes on, handing out the model with this run's fault injected (undone when the run ends, and
-    seen to be: ``injected``, against the fingerprint taken before its first fault, so each run
-    compares 0.1 s of weights and copies none: 0.2 s more in float32)."""
+    seen to be: ``injected``, against the fingerprint taken once, before its first fault; so each run
+    compares the weights, 0.1 s in float32, and copies none, which would be 0.2 s more)."""
 
     def __init__(self) -> None:
         self.loaded: dict[tuple[str, torch.dtype], Any] = {}
