@@ -59,23 +59,23 @@ def specs(session: nox.Session, version: str) -> None:
     out = RESULTS / f"tl-{version}.json"
     axes = prepare(session, f"tl-{version}", f"transformer_lens=={version}.*")
     session.run(*PYTEST, "specs", "tests/test_standin.py", f"--spec-results={out}", *session.posargs)
-    session.run("python", "-m", "gpt2spec.radar", "attach", str(axes), str(out))
+    session.run("python", "-m", "gpt2spec.radar.axes", "attach", str(axes), str(out))
 
 
-# Exit code of a session that could not install what it was asked for (gpt2spec.radar.NOT_INSTALLED).
+# Exit code of a session that could not install what it was asked for (gpt2spec.radar.axes.NOT_INSTALLED).
 NOT_INSTALLED = 3
 
 
 def prepare(session: nox.Session, name: str, *asks: str) -> Path:
     """Install what each axis package (TransformerLens, transformers, torch) was asked for and say it in
-    one line each (asked; offered; installed; why they differ): python -m gpt2spec.radar. A version
+    one line each (asked; offered; installed; why they differ): python -m gpt2spec.radar.axes. A version
     asked for that pip cannot install stops the session with exit 3, unless GPT2SPEC_ACCEPT_INSTALLABLE=1."""
     asked = {"transformer_lens": "transformer_lens", "transformers": "transformers", "torch": TORCH_SPEC}
     for ask in asks:  # PACKAGE=newest, PACKAGE=oldest or a requirement, replacing that package's default
         asked[re.match(r"[\w.-]+", ask).group().lower().replace("-", "_")] = ask
     axes = RESULTS / f"{name}.axes.json"
     axes.unlink(missing_ok=True)
-    session.run_install("python", "-m", "gpt2spec.radar", "prepare", str(axes), *asked.values(), "--keep", TORCH_SPEC,
+    session.run_install("python", "-m", "gpt2spec.radar.axes", "prepare", str(axes), *asked.values(), "--keep", TORCH_SPEC,
                         success_codes=[0, NOT_INSTALLED])  # fmt: skip  # it installs: nox --install-only runs it too
     if json.loads(axes.read_text())["refused"]:
         raise SystemExit(NOT_INSTALLED)  # the line above says what and why; nox would exit 1 for any failure
@@ -95,7 +95,7 @@ for _version in VERSIONS:
 
 
 # The upgrade radar: what the index offers now, against the committed results of the newest pinned
-# version. Each writes .nox/results/radar/NAME.json and NAME.md (python -m gpt2spec.changes) and
+# version. Each writes .nox/results/radar/NAME.json and NAME.md (python -m gpt2spec.radar.changes) and
 # fails when a claim that held there fails now.
 COMMITTED = ROOT / "results"  # the pinned sessions' results COMPATIBILITY.md is made from
 RADAR = RESULTS / "radar"
@@ -116,10 +116,10 @@ def radar(session: nox.Session, name: str, *asks: str) -> None:
         *PYTEST, "specs", f"--spec-results={out}", *session.posargs,
         success_codes=[0, 1],  # failed claims: the report below says which, against the baseline
     )  # fmt: skip
-    session.run("python", "-m", "gpt2spec.radar", "attach", str(axes), str(out))
+    session.run("python", "-m", "gpt2spec.radar.axes", "attach", str(axes), str(out))
     baseline = COMMITTED / f"tl-{NEWEST_PINNED}.json"
     old, new = (str(path.relative_to(ROOT)) for path in (baseline, out))  # nox runs in ROOT: short paths in the report
-    session.run("python", "-m", "gpt2spec.changes", old, new, "-o", str(Path(new).with_suffix(".md")))
+    session.run("python", "-m", "gpt2spec.radar.changes", old, new, "-o", str(Path(new).with_suffix(".md")))
 
 
 @nox.session(name="tl-newest")
@@ -168,7 +168,7 @@ def bisect(session: nox.Session) -> None:
         session.error("give a package and two of its versions: nox -s bisect -- transformer_lens 3.0.0 3.9.0")
     session.install(TORCH_SPEC)
     session.install("-e", ".", TORCH_SPEC)
-    session.run("python", "-m", "gpt2spec.bisect", *session.posargs, "--torch", TORCH_SPEC)
+    session.run("python", "-m", "gpt2spec.radar.bisection", *session.posargs, "--torch", TORCH_SPEC)
 
 
 @nox.session(python=False)
@@ -184,4 +184,4 @@ def compat(session: nox.Session) -> None:
         shutil.copyfile(path, COMMITTED / path.name)
     found = sorted(str(COMMITTED / f"tl-{v}.json") for v in VERSIONS if (COMMITTED / f"tl-{v}.json").exists())
     history = sorted(str(path) for path in (COMMITTED / "history").glob("*.json"))  # nox -s bisect's findings
-    session.run(sys.executable, "-m", "gpt2spec.compat", *found, *(["--history", *history] if history else []), "-o", "COMPATIBILITY.md")
+    session.run(sys.executable, "-m", "gpt2spec.radar.compat", *found, *(["--history", *history] if history else []), "-o", "COMPATIBILITY.md")

@@ -2,7 +2,7 @@
 
 A results file carries this so that a changed claim can be put down to a changed package (or
 device, dtype, attention, weights) and not guessed at. The model's names (cache keys, parameter
-names) are kept too: an upgrade that adds or drops one shows in ``python -m gpt2spec.changes``.
+names) are kept too: an upgrade that adds or drops one shows in ``python -m gpt2spec.radar.changes``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ FIELDS = {
     "python": "Python", "platform": "platform", "device": "device", "dtype": "dtype", "attention": "attention",
     "weights": "weights",
 }  # fmt: skip
-# The name lists an upgrade can add to or drop from (gpt2spec.changes compares them).
+# The name lists an upgrade can add to or drop from (gpt2spec.radar.changes compares them).
 NAMES = {
     "cache_keys": "cache keys of the document's run_with_cache (In [16])",
     "tl_parameters": "parameters under TransformerLens's names (In [31])",

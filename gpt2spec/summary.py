@@ -1,4 +1,4 @@
-"""The run in a few lines, one summary that the terminal (``report``) and the page both render:
+"""The run in a few lines, one summary that the terminal and the page both render:
 whose weights on which devices, how many runs ended how (in ``outcomes.ORDER``), and the times."""
 
 from __future__ import annotations
@@ -6,9 +6,8 @@ from __future__ import annotations
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
-
-from gpt2spec import outcomes
+from gpt2spec import outcomes, timing
+from gpt2spec.tally import Tally, benchmark_lines
 
 
 @dataclass(frozen=True)
@@ -32,8 +31,8 @@ class Summary:
     steps: list[tuple[str, str, float]]  # (device, step, seconds): the shared work, timed once
 
 
-def of(tally: Any) -> Summary:
-    """The summary of ``tally`` (a ``report.Tally``) as it stands now."""
+def of(tally: Tally) -> Summary:
+    """The summary of ``tally`` as it stands now."""
     same: dict[tuple[str, str], list[str]] = {}
     for device, found in tally.weights.items():
         same.setdefault((found.verdict, found.source), []).append(device)
@@ -65,3 +64,14 @@ def terminal_lines(summary: Summary) -> list[str]:
     total = summary.total_s
     lines.append(f"time: the whole run {total:.1f} s; of it {steps}" if steps else f"time: {total:.1f} s")
     return lines
+
+
+def terminal_sections(tally: Tally) -> list[tuple[str, list[str]]]:
+    """What the terminal shows at the end, (title, lines) a section: the summary, then with benchmarks
+    on the CPU vs CUDA table, the paired ratios and the fidelity; none where nothing ran or was measured."""
+    if not tally.ran():
+        return []
+    found = [("GPT-2 small specification", terminal_lines(of(tally)))]
+    if lines := benchmark_lines(tally):
+        found.append((f"CPU vs CUDA: each claim's own work (median of {timing.ROUNDS} rounds), paired ratios, fidelity", lines))
+    return found

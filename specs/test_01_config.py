@@ -2,7 +2,7 @@
 
 import pytest
 
-from gpt2spec import causes
+from gpt2spec.radar import causes
 
 # In [5], field by field, as printed. The expected values live in snapshots/document/.
 FIELDS = [

@@ -2,7 +2,8 @@
 
 import pytest
 
-from gpt2spec import causes, document
+from gpt2spec import document
+from gpt2spec.radar import causes
 
 
 # Under transformers 5 GPT-2's tokenizer adds a BOS of its own (cfg.tokenizer_prepends_bos is True

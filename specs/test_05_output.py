@@ -6,7 +6,8 @@ import torch
 from jaxtyping import Float
 from torch import Tensor
 
-from gpt2spec import causes, compare as numeric, document, loading
+from gpt2spec import compare as numeric, document, loading
+from gpt2spec.radar import causes
 from gpt2spec.run import next_token_log_probs
 from specs.shared import close
 

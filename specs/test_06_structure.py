@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from gpt2spec import causes, document, loading
+from gpt2spec import document, loading
+from gpt2spec.radar import causes
 from specs.shared import close
 
 # In [31] lists block 0's parameters and the rest, with their shapes (in snapshots/document/).

@@ -4,7 +4,7 @@ and what TransformerLens costs over plain Hugging Face (opt-in: ``pytest --scali
 Each point runs the implementations on one device, dtype and shape, paired round by round on the
 same tokens; the terminal table, the page's plot and pytest-benchmark's JSON (``--benchmark-json``,
 each point in ``extra_info``) carry the results. Half precision against float32 and CUDA against
-the CPU are paired the same way. See ``gpt2spec/scaling.py`` for what is measured and how.
+the CPU are paired the same way. See ``gpt2spec/scaling/`` for what is measured and how.
 """
 
 import statistics
@@ -13,8 +13,9 @@ from typing import Any, Callable
 import pytest
 import torch
 
-from gpt2spec import document, fidelity, flops, grid, memory, paired, scaling, timing
-from gpt2spec.plugin.keys import REPORT
+from gpt2spec import document, fidelity, paired, timing
+from gpt2spec.scaling import flops, grid, memory, points
+from gpt2spec.plugin.keys import TALLY
 from specs import shared
 
 pytestmark = pytest.mark.scaling
@@ -49,7 +50,7 @@ def implementation(model_on, hugging_face_models, pytestconfig):
             return (lambda: model(tokens).logits), attention, load_s
         model = model_on(device, getattr(torch, dtype))
         step = "load the model" + ("" if dtype == "float32" else f" in {dtype}")
-        load_s = pytestconfig.stash[REPORT].seconds.get((device, step))  # model_on timed it
+        load_s = pytestconfig.stash[TALLY].seconds.get((device, step))  # model_on timed it
         call = (lambda: model(tokens)) if name == "tl-forward" else (lambda: model.run_with_cache(tokens)[0])
         return call, TL_ATTENTION, load_s
 
@@ -85,7 +86,7 @@ def test_forward_cost(device, dtype, shape, run, model_on, implementation, bench
             first_rows[name] = calls[name]()[0]
         where = timing.conditions(device, dtype, attention)
         over = None if name == grid.REFERENCE else paired.ratio(times, name, grid.REFERENCE, "over HF eager", name, where).as_dict()
-        point = scaling.Point(
+        point = points.Point(
             device=device, dtype=dtype, implementation=name, batch=batch, seq=seq, median_s=statistics.median(times[name]),
             peak_bytes=used["peak_bytes"], added_bytes=used["added_bytes"],
             flops=flops.forward_flops(model_on(device).cfg, batch, seq), peak_flop_s=peak[0] if peak else None,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gpt2spec import standin
+from gpt2spec import harness, standin
 from gpt2spec.faults import catching
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,10 +88,10 @@ def environment(hf_home: Path, online: bool, standin_cache: Path) -> dict[str, s
 def run_here(
     *args: str, hf_home: Path, online: bool = False, standin_cache: Path = STANDIN_CACHE, models: catching.Models | None = None
 ) -> subprocess.CompletedProcess:
-    """pytest on the specs as a user runs it, in this process (catching.suite_state reads the environment
+    """pytest on the specs as a user runs it, in this process (harness.suite_state reads the environment
     as a fresh process does, and puts everything back). ``models``: serve the model this session loaded,
     for runs on the same stand-in (saves a load: 7 s); without, the run loads what it chooses.
     Processes of their own stay where only a process shows it: the download on a terminal
     (test_hub.py), a stand-in build killed or two at once (test_interrupted.py)."""
-    run = catching.run_pytest([*PYTEST, *args], models, environ=environment(hf_home, online, standin_cache))
+    run = harness.run_pytest([*PYTEST, *args], models.serving() if models else None, environ=environment(hf_home, online, standin_cache))
     return subprocess.CompletedProcess(args, run.code, run.stdout, run.stderr)

@@ -1,4 +1,4 @@
-"""`python -m gpt2spec.changes OLD NEW`: each kind of difference is reported, and the exit code gates
+"""`python -m gpt2spec.radar.changes OLD NEW`: each kind of difference is reported, and the exit code gates
 on a claim that held and now fails. The results files are made here, by hand: no model runs."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from gpt2spec import changes
+from gpt2spec.radar import changes
 
 from .conftest import ROOT
 
@@ -93,7 +93,7 @@ def test_the_command_exits_1_on_a_newly_failing_claim_and_0_when_nothing_got_wor
     old, new = files
 
     def command(*paths: Path) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "gpt2spec.changes", *map(str, paths)], cwd=ROOT, capture_output=True, text=True)
+        return subprocess.run([sys.executable, "-m", "gpt2spec.radar.changes", *map(str, paths)], cwd=ROOT, capture_output=True, text=True)
 
     assert command(old, new).returncode == 1
     better = upgraded()
@@ -158,7 +158,7 @@ def test_bad_input_gets_one_line(tmp_path, files, content, says):
         bad.write_text(content)
     out = tmp_path / "CHANGES.md"
     done = subprocess.run(
-        [sys.executable, "-m", "gpt2spec.changes", str(files[0]), str(bad), "-o", str(out)], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "gpt2spec.radar.changes", str(files[0]), str(bad), "-o", str(out)], cwd=ROOT, capture_output=True, text=True
     )
     assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
     assert not out.exists()

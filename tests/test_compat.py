@@ -9,7 +9,8 @@ import json
 import pytest
 from packaging.version import Version
 
-from gpt2spec import compat, outcomes
+from gpt2spec import outcomes
+from gpt2spec.radar import compat
 from gpt2spec.provenance import FIELDS
 
 from .conftest import ROOT

@@ -2,7 +2,7 @@
 should notice fail.
 
 The specs run in this process (pytest.main), the model loaded once for the module, each fault
-injected into it and undone after its run (catching.suite_state puts the run's global state back).
+injected into it and undone after its run (harness.suite_state puts the run's global state back).
 Each fault runs only the specs named for it here, which must fail; then, every fault undone, the
 unbroken model must pass every one of them (the whole table of which claims catch which fault is
 ``python -m gpt2spec.faults``; the README's test command runs all the specs unbroken).
@@ -16,7 +16,7 @@ import re
 import pytest
 import torch
 
-from gpt2spec import faults, outcomes
+from gpt2spec import faults, harness, outcomes
 from gpt2spec.faults import catching
 
 MLP, ATTN, OUT, HALF = "specs/test_07_mlp.py", "specs/test_08_attention.py", "specs/test_05_output.py", "specs/test_12_half_precision.py"
@@ -120,9 +120,9 @@ def test_every_openai_claim_fails_on_the_stand_in_taken_for_openai(models):
 
 
 def test_the_table_names_each_fault_and_fails_on_an_uncaught_one():
-    unbroken = catching.Run("", {"a": outcomes.PASSED, "b": outcomes.PASSED}, {"a": 5, "b": None}, "")
-    caught = catching.Run("no-bos", {"a": outcomes.FAILED, "b": outcomes.PASSED}, {"a": 5, "b": None}, "")
-    missed = catching.Run("extra-token", {"a": outcomes.PASSED, "b": outcomes.PASSED}, {"a": 5, "b": None}, "")
+    unbroken = harness.Run("", {"a": outcomes.PASSED, "b": outcomes.PASSED}, {"a": 5, "b": None}, "")
+    caught = harness.Run("no-bos", {"a": outcomes.FAILED, "b": outcomes.PASSED}, {"a": 5, "b": None}, "")
+    missed = harness.Run("extra-token", {"a": outcomes.PASSED, "b": outcomes.PASSED}, {"a": 5, "b": None}, "")
     lines = catching.table([unbroken, caught, missed])
     assert lines[0].startswith("unbroken") and "every claim that ran held" in lines[0]
     assert "no-bos" in lines[1] and "In [5] 1" in lines[1]

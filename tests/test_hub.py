@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import constants, try_to_load_from_cache
 
-from gpt2spec import standin, weights
+from gpt2spec import harness, standin, weights
 from gpt2spec.faults import catching
 
 from .conftest import ROOT, environment
@@ -51,7 +51,7 @@ def run(hub: Hub, tmp_path: Path, *args: str, terminal: bool = False, models: ca
     exit code and what was printed (stdout and stderr together)."""
     env = environment(tmp_path / "hf", True, tmp_path / "standin") | {"HF_ENDPOINT": hub.endpoint, "COLUMNS": "200"}
     if not terminal:
-        done = catching.run_pytest([*OPTIONS, *args], models, environ=env)
+        done = harness.run_pytest([*OPTIONS, *args], models.serving() if models else None, environ=env)
         return done.code, done.output
     env = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
     command = [sys.executable, "-m", "pytest", *OPTIONS, *args]

@@ -12,7 +12,7 @@ import torch
 from gpt2spec import page
 from gpt2spec.page import figures, values
 from gpt2spec.page.sections import Section
-from gpt2spec.report import Record, Tally
+from gpt2spec.tally import Record, Tally
 
 from .conftest import run_here
 

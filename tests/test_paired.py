@@ -2,7 +2,8 @@
 
 import pytest
 
-from gpt2spec import paired, report, timing
+from gpt2spec import paired, timing
+from gpt2spec.tally import Tally, benchmark_lines, ratio_lines
 
 
 def test_the_arms_alternate_round_by_round_after_warm_up():
@@ -36,16 +37,16 @@ def test_a_ratio_is_the_median_of_per_pair_ratios():
     r = paired.ratio(times, "TL", "HF", "TransformerLens over Hugging Face (eager) on CPU", "forward", where)
     assert (round(r.median, 6), round(r.low, 6), round(r.high, 6), r.pairs) == (1.2, 1.2, 1.2, 6)
     assert str(r) == "forward 1.20x (1.20-1.20, 6 pairs)"
-    lines = report.ratio_lines([r.as_dict(), {**r.as_dict(), "label": "run_with_cache", "median": 1.4}])
+    lines = ratio_lines([r.as_dict(), {**r.as_dict(), "label": "run_with_cache", "median": 1.4}])
     assert lines == ["TransformerLens over Hugging Face (eager) on CPU: forward 1.20x (1.20-1.20, 6 pairs), run_with_cache 1.40x (1.20-1.20, 6 pairs)"]
 
 
 def test_the_benchmark_lines_state_conditions_ratios_and_fidelity():
-    tally = report.Tally()
+    tally = Tally()
     times = {"TL": [1.1] * 6, "HF": [1.0] * 6}
     tally.ratios.append(paired.ratio(times, "TL", "HF", "TL over HF on CPU", "forward", timing.conditions("cpu", "float32", "eager")).as_dict())
     tally.fidelity.append({"what": "the document's 45 tokens", "device": "cpu", "dtype": "float32", "max": 3.8e-6, "median": 0.0})
-    lines = report.benchmark_lines(tally)
+    lines = benchmark_lines(tally)
     assert any(line.startswith("conditions:") and "torch threads" in line and "float32" in line and "eager" in line for line in lines)
     assert "TL over HF on CPU: forward 1.10x (1.10-1.10, 6 pairs)" in lines
     assert any("95% confidence interval" in line for line in lines)

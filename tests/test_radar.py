@@ -1,5 +1,5 @@
-"""The radar's answers about what it ran (``gpt2spec.radar``, ``gpt2spec.index``) and which release
-changed what (``gpt2spec.bisect``), with pip's answers canned: nothing is installed or downloaded."""
+"""The radar's answers about what it ran (``gpt2spec.radar.axes``, ``gpt2spec.radar.index``) and which release
+changed what (``gpt2spec.radar.bisection``), with pip's answers canned: nothing is installed or downloaded."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from gpt2spec import bisect, index, radar, snapshot
+from gpt2spec import snapshot
+from gpt2spec.radar import axes, bisection, index
 
 # pip's own words, as it printed them on this machine (2 Dec 2026).
 KERNELS = (
@@ -36,7 +37,7 @@ def test_pips_reason_is_one_line():
     )
 
 
-class FakePip(radar.Pip):
+class FakePip(axes.Pip):
     """The index of 2 Dec 2026 in miniature: transformers 5.25.0 listed but not installable, torch
     capped at 2.14.1 by a constraint. Records what it was asked to install."""
 
@@ -80,7 +81,7 @@ PINNED = {"transformer_lens": "4.3.0", "transformers": "5.24.0", "torch": "2.13.
 
 def test_transformers_newest_names_the_newest_says_why_not_and_installs_nothing():
     pip = FakePip(PINNED)
-    (axis,) = radar.prepare(["transformers=newest"], ["torch==2.13.0"], accept=False, pip=pip)
+    (axis,) = axes.prepare(["transformers=newest"], ["torch==2.13.0"], accept=False, pip=pip)
     assert (axis.target, axis.newest, axis.oldest, axis.installed) == ("5.25.0", "5.25.0", "5.9.0", "5.24.0")
     assert axis.missed and not pip.installs
     assert axis.why == "5.25.0 needs kernels<0.20,>=0.19.1, which the index does not have (pip)"
@@ -90,7 +91,7 @@ def test_transformers_newest_names_the_newest_says_why_not_and_installs_nothing(
 
 def test_the_command_exits_3_with_the_line_and_writes_what_it_found(tmp_path, capsys):
     out = tmp_path / "axes.json"
-    assert radar.main(["prepare", str(out), "transformers=newest", "torch==2.13.0"], pip=FakePip(PINNED)) == radar.NOT_INSTALLED == 3
+    assert axes.main(["prepare", str(out), "transformers=newest", "torch==2.13.0"], pip=FakePip(PINNED)) == axes.NOT_INSTALLED == 3
     printed = capsys.readouterr()
     assert "transformers: asked newest (5.25.0); index: newest 5.25.0, oldest allowed 5.9.0; installed 5.24.0, not 5.25.0" in printed.out
     assert "torch: asked torch==2.13.0; index: newest 2.15.0, oldest allowed 2.6.0; installed 2.13.0+cpu" in printed.out
@@ -101,7 +102,7 @@ def test_the_command_exits_3_with_the_line_and_writes_what_it_found(tmp_path, ca
 
 def test_the_opt_in_installs_the_newest_installable_and_says_so():
     pip = FakePip(PINNED | {"transformers": "5.9.0"})
-    (axis,) = radar.prepare(["transformers=newest"], ["torch==2.13.0"], accept=True, pip=pip)
+    (axis,) = axes.prepare(["transformers=newest"], ["torch==2.13.0"], accept=True, pip=pip)
     assert pip.installs == [("--upgrade", "transformers", "torch==2.13.0")]
     assert axis.installed == "5.24.0" and axis.missed and axis.accepted
     assert axis.line().endswith("(accepted: GPT2SPEC_ACCEPT_INSTALLABLE=1)")
@@ -109,20 +110,20 @@ def test_the_opt_in_installs_the_newest_installable_and_says_so():
 
 def test_an_installable_ask_is_installed_exactly_and_nothing_is_refused():
     pip = FakePip(PINNED)
-    (axis,) = radar.prepare(["transformers=oldest"], ["torch==2.13.0"], accept=False, pip=pip)
+    (axis,) = axes.prepare(["transformers=oldest"], ["torch==2.13.0"], accept=False, pip=pip)
     assert pip.installs == [("transformers==5.9.0", "torch==2.13.0")]
     assert axis.installed == "5.9.0" and not axis.missed
 
 
 def test_torch_oldest_is_the_declared_floor_and_keeps_no_torch_pin():
     pip = FakePip(PINNED)
-    (axis,) = radar.prepare(["torch=oldest"], ["torch==2.13.0"], accept=False, pip=pip)
+    (axis,) = axes.prepare(["torch=oldest"], ["torch==2.13.0"], accept=False, pip=pip)
     assert axis.target == "2.6.0" and pip.installs == [("torch==2.6.0",)]  # FakePip.dry checks the pin is dropped
 
 
 def test_torch_newest_past_a_constraint_is_refused_with_pips_line_and_downloads_nothing():
     pip = FakePip(PINNED)
-    (axis,) = radar.prepare(["torch=newest"], ["torch==2.13.0"], accept=False, pip=pip)
+    (axis,) = axes.prepare(["torch=newest"], ["torch==2.13.0"], accept=False, pip=pip)
     assert axis.target == "2.15.0" and axis.missed and not pip.installs
     assert "(constraint) torch<=2.14.1" in axis.refusal()
 
@@ -130,14 +131,14 @@ def test_torch_newest_past_a_constraint_is_refused_with_pips_line_and_downloads_
 def test_a_pin_already_installed_is_recorded_as_is():
     pip = FakePip(PINNED)
     asks = ["transformer_lens==4.3.*", "transformers", "torch==2.13.0"]
-    axes = radar.prepare(asks, ["torch==2.13.0"], accept=False, pip=pip)
-    assert not pip.installs and not any(a.missed for a in axes)
-    assert [a.cell() for a in axes] == ["transformer_lens==4.3.*; 2.18.0 to 4.3.0; 4.3.0", "pip's choice; 5.9.0 to 5.25.0; 5.24.0", "torch==2.13.0; 2.6.0 to 2.15.0; 2.13.0+cpu"]
+    found = axes.prepare(asks, ["torch==2.13.0"], accept=False, pip=pip)
+    assert not pip.installs and not any(a.missed for a in found)
+    assert [a.cell() for a in found] == ["transformer_lens==4.3.*; 2.18.0 to 4.3.0; 4.3.0", "pip's choice; 5.9.0 to 5.25.0; 5.24.0", "torch==2.13.0; 2.6.0 to 2.15.0; 2.13.0+cpu"]
 
 
 def test_a_bad_ask_gets_one_line(tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:
-        radar.main(["prepare", str(tmp_path / "a.json"), "transformers=latest!"], pip=FakePip(PINNED))
+        axes.main(["prepare", str(tmp_path / "a.json"), "transformers=latest!"], pip=FakePip(PINNED))
     assert stopped.value.code == 2 and "give PACKAGE=newest" in capsys.readouterr().err
 
 
@@ -149,11 +150,11 @@ RELEASES = [Version(v) for v in ("3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0", "3
 def fake_runner(first_changed: str, broken: tuple[str, ...] = ()) -> tuple[list[Version], object]:
     visited: list[Version] = []
 
-    def run(version: Version) -> bisect.Release:
+    def run(version: Version) -> bisection.Release:
         visited.append(version)
         if str(version) in broken:
-            return bisect.Release(version, None, "pip: Could not find a version that satisfies the requirement x")
-        return bisect.Release(version, {"value": version >= Version(first_changed)})
+            return bisection.Release(version, None, "pip: Could not find a version that satisfies the requirement x")
+        return bisection.Release(version, {"value": version >= Version(first_changed)})
 
     return visited, run
 
@@ -161,14 +162,14 @@ def fake_runner(first_changed: str, broken: tuple[str, ...] = ()) -> tuple[list[
 @pytest.mark.parametrize("first", ["3.1.0", "3.4.0", "3.7.0"])
 def test_bisect_finds_the_first_release_that_changed_in_few_runs(first):
     visited, run = fake_runner(first)
-    found, before, after = bisect.first_change(RELEASES, run, lambda r: r["value"])
+    found, before, after = bisection.first_change(RELEASES, run, lambda r: r["value"])
     assert (str(found), before, after) == (first, False, True)
     assert len(set(visited)) <= 5  # log2(8) + the two ends
 
 
 def test_bisect_passes_over_a_release_that_did_not_install():
     _, run = fake_runner("3.4.0", broken=("3.3.0",))
-    found, _, _ = bisect.first_change(RELEASES, run, lambda r: r["value"])
+    found, _, _ = bisection.first_change(RELEASES, run, lambda r: r["value"])
     assert str(found) == "3.4.0"
 
 
@@ -184,18 +185,18 @@ def test_a_second_bisect_installs_nothing(tmp_path, monkeypatch):
         out.write_text(json.dumps({"versions": {"transformer_lens": "3.8.1"}, "claims": {}}))
         return types.SimpleNamespace(returncode=0)
 
-    monkeypatch.setattr(bisect.index, "pip", pip)
-    monkeypatch.setattr(bisect.subprocess, "run", pytest_run)
-    bisect.Runner("transformer_lens", tmp_path, "torch==2.13.0", [])(Version("3.8.1"))
-    again = bisect.Runner("transformer_lens", tmp_path, "torch==2.13.0", [])
+    monkeypatch.setattr(bisection.index, "pip", pip)
+    monkeypatch.setattr(bisection.subprocess, "run", pytest_run)
+    bisection.Runner("transformer_lens", tmp_path, "torch==2.13.0", [])(Version("3.8.1"))
+    again = bisection.Runner("transformer_lens", tmp_path, "torch==2.13.0", [])
     assert again(Version("3.8.1")).results and calls == ["transformer_lens==3.8.1"]
     assert again(Version("3.8.0")) and calls[-1] == "transformer_lens==3.8.0"  # 3.8.0 is not 3.8.1's file
     assert sorted(p.name for p in tmp_path.iterdir()) == ["transformer_lens-3.8.0.json", "transformer_lens-3.8.1.json"]
 
 
 def test_a_release_that_does_not_install_is_noted_with_pips_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(bisect.index, "pip", lambda *a: types.SimpleNamespace(returncode=1, stdout="", stderr=KERNELS))
-    found = bisect.Runner("transformers", tmp_path, "torch==2.13.0", [])(Version("5.25.0"))
+    monkeypatch.setattr(bisection.index, "pip", lambda *a: types.SimpleNamespace(returncode=1, stdout="", stderr=KERNELS))
+    found = bisection.Runner("transformers", tmp_path, "torch==2.13.0", [])(Version("5.25.0"))
     assert found.results is None and found.why.startswith("pip: Could not find a version that satisfies the requirement kernels")
 
 
@@ -240,18 +241,18 @@ def test_bisect_names_each_difference_its_first_release_cause_and_what_else_move
     from .test_changes import HELD, run, upgraded
 
     releases = ["4.0.0", "4.1.0", "4.2.0", "4.3.0"]
-    monkeypatch.setattr(bisect.index, "offered", lambda package: [Version(v) for v in releases])
+    monkeypatch.setattr(bisection.index, "offered", lambda package: [Version(v) for v in releases])
     old, new = run(), upgraded()
     new["claims"][HELD]["versioned"] = {"majors": [4], "why": "the cited cause"}
 
     class Runs:  # a Runner whose releases before 4.2.0 give the old results
         seen: dict = {}
 
-        def __call__(self, version: Version) -> bisect.Release:
-            self.seen[version] = bisect.Release(version, old if version < Version("4.2.0") else new)
+        def __call__(self, version: Version) -> bisection.Release:
+            self.seen[version] = bisection.Release(version, old if version < Version("4.2.0") else new)
             return self.seen[version]
 
-    found = bisect.bisect("transformer_lens", Version("4.0.0"), Version("4.3.0"), Runs())
+    found = bisection.bisect("transformer_lens", Version("4.0.0"), Version("4.3.0"), Runs())
     firsts = {(c["kind"], c["what"]): (c["first"], c["cause"]) for c in found["changes"]}
     assert firsts[("outcome", HELD)] == ("4.2.0", "the cited cause")
     assert firsts[("cache_keys", "blocks.0.hook_in")][0] == "4.2.0"

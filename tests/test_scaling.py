@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from gpt2spec import flops, grid, memory, scaling, scaling_table, standin, timing
+from gpt2spec import standin, timing
+from gpt2spec.scaling import flops, grid, memory, table
+from gpt2spec.scaling.points import Point, Scaling
 
 from .conftest import run_here
 
@@ -66,18 +68,18 @@ def test_the_table_and_the_plot_name_every_point():
     where = timing.conditions("cpu", "float32", "eager")
     over = {"median": 1.2, "low": 1.15, "high": 1.25}
     points = [
-        scaling.Point("cpu", "float32", impl, 1, 45, median, peak_bytes=None, added_bytes=2**21, flops=2e9,
+        Point("cpu", "float32", impl, 1, 45, median, peak_bytes=None, added_bytes=2**21, flops=2e9,
                       peak_flop_s=None, load_s=1.0, attention="eager", over_reference=ratio, conditions=where)
         for impl, median, ratio in (("hf-eager", 0.1, None), ("tl-forward", 0.12, over))
     ]  # fmt: skip
-    lines = scaling_table.table_lines(points)
+    lines = table.table_lines(points)
     assert len(lines) == 3 and "1.00x" in lines[1] and "1.20x (1.15-1.25)" in lines[2] and "450" in lines[1]  # 45 tokens / 0.1 s
-    notes = scaling_table.notes(points, {})
+    notes = table.notes(points, {})
     assert any(line.startswith("conditions:") and "torch threads" in line for line in notes)
     assert any("VmHWM" in line for line in notes) and any("95% confidence interval" in line for line in notes)
-    figures = scaling_table.figures(points)
+    figures = table.figures(points)
     assert len(figures) == 1 and "TransformerLens forward" in next(iter(figures.values()))
-    (section,) = scaling.Scaling(points=points).pytest_spec_page_sections(config=None)
+    (section,) = table.page_sections(Scaling(points=points))
     assert list(section.figures) == list(figures) and section.pre == lines + notes  # the page shows what the run measured
 
 

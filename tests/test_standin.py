@@ -5,8 +5,7 @@ import os
 
 import numpy as np
 
-from gpt2spec import loading, standin, weights
-from gpt2spec.faults import catching
+from gpt2spec import harness, loading, standin, weights
 
 from .conftest import digest
 
@@ -35,10 +34,10 @@ def test_the_cache_has_the_hub_layout(standin_home):
 def test_the_installed_transformerlens_loads_it_offline(standin_home):
     """Through HookedTransformer.from_pretrained (TransformerLens < 4) or TransformerBridge.boot_transformers
     + enable_compatibility_mode (4.x), whichever is installed; CI runs this under 3.9 and 4.x. Offline,
-    with HF_HOME the stand-in's and no other setting of Hugging Face's or ours (catching.suite_state
+    with HF_HOME the stand-in's and no other setting of Hugging Face's or ours (harness.suite_state
     reads the environment as a fresh process does)."""
     ours = {name: None for name in os.environ if name.startswith(("HF_", "HUGGINGFACE_", "TRANSFORMERS_", "GPT2SPEC_"))}
-    with catching.suite_state({**ours, "HF_HOME": str(standin_home), "HF_HUB_OFFLINE": "1"}):
+    with harness.suite_state({**ours, "HF_HOME": str(standin_home), "HF_HUB_OFFLINE": "1"}):
         model = loading.load("cpu")
         found = weights.identify(model)
         folder = found.snapshot_id  # read while the stand-in's HF_HOME is in effect

@@ -52,7 +52,7 @@ def test_the_terminal_and_the_page_say_one_summary_in_one_order(tmp_path):
     import html
 
     from gpt2spec import outcomes, page, summary
-    from gpt2spec.report import Record, Tally
+    from gpt2spec.tally import Record, Tally
 
     tally = Tally()
     for name, outcome, reason in (("a", "skipped", "needs OpenAI's GPT-2 weights"), ("b", "failed", ""), ("c", "passed", ""), ("d", "passed", "")):

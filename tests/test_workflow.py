@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gpt2spec import radar
+from gpt2spec.radar import axes
 
 from .conftest import ROOT
 
@@ -164,7 +164,7 @@ def test_ci_and_the_workflow_never_run_the_bisect():
 
 
 class FakeSession:
-    """What noxfile.prepare asks of a nox session; its run() writes what gpt2spec.radar would."""
+    """What noxfile.prepare asks of a nox session; its run() writes what gpt2spec.radar.axes would."""
 
     def __init__(self, refused: list[str]):
         self.refused, self.ran = refused, []
@@ -183,12 +183,12 @@ def test_a_session_that_did_not_get_what_it_asked_for_exits_3(refused, tmp_path,
     if refused:
         with pytest.raises(SystemExit) as stopped:
             module.prepare(session, "radar/transformers-newest", "transformers=newest")
-        assert stopped.value.code == module.NOT_INSTALLED == radar.NOT_INSTALLED == 3
+        assert stopped.value.code == module.NOT_INSTALLED == axes.NOT_INSTALLED == 3
     else:
         assert module.prepare(session, "tl-3.9", "transformer_lens==3.9.*").exists()
     (args, kwargs), = session.ran
     asks = args[5:8]
-    assert args[:4] == ("python", "-m", "gpt2spec.radar", "prepare") and kwargs["success_codes"] == [0, 3]
+    assert args[:4] == ("python", "-m", "gpt2spec.radar.axes", "prepare") and kwargs["success_codes"] == [0, 3]
     assert asks == (("transformer_lens", "transformers=newest", module.TORCH_SPEC) if refused else ("transformer_lens==3.9.*", "transformers", module.TORCH_SPEC))
 
 

@@ -30,7 +30,7 @@ from gpt2spec.page.claims import Notes
 from gpt2spec.page.figures import DEFERRED, LIBRARY, Drawing, Figure, deferred
 from gpt2spec.page.layout import chapters, failed_claims, shared_reasons
 from gpt2spec.page.sections import Section
-from gpt2spec.report import Tally, benchmark_lines
+from gpt2spec.tally import Tally, benchmark_lines
 
 
 def missing_packages() -> list[str]:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from gpt2spec.page.values import Value, comparison, shown
-from gpt2spec.report import Record
+from gpt2spec.tally import Record
 from gpt2spec.snapshot import without_device
 
 

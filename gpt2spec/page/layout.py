@@ -10,7 +10,7 @@ from typing import Callable
 from gpt2spec.document import position
 from gpt2spec.page.claims import Claim, Note, Notes, anchor, claim
 from gpt2spec.page.figures import FIGURES, Figure
-from gpt2spec.report import Record
+from gpt2spec.tally import Record
 
 
 @dataclass(frozen=True)

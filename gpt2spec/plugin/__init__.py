@@ -9,7 +9,8 @@ are), ``printed`` (the document's printed value), ``snapshot`` (a baseline for t
 - ``models``: the devices, the model loaded once per device, the shared run, load errors.
 - ``gating``: claims that need OpenAI's weights, skipped (or failed) on any other.
 - ``snapshots``: the ``snapshot`` and ``printed`` fixtures over syrupy.
-- ``bench``: the ``bench`` fixture over pytest-benchmark, and the scaling benchmark's wiring.
+- ``bench``: the ``bench`` fixture over pytest-benchmark.
+- ``scaling``: the opt-in scaling benchmark's points and its terminal and page sections.
 - ``outputs``: the tally behind the summary, the page and the results file, and writing them.
 """
 
@@ -20,4 +21,5 @@ pytest_plugins = [
     "gpt2spec.plugin.gating",
     "gpt2spec.plugin.snapshots",
     "gpt2spec.plugin.bench",
+    "gpt2spec.plugin.scaling",
 ]

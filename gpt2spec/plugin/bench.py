@@ -1,4 +1,4 @@
-"""The ``bench`` fixture (pytest-benchmark, device-aware) and the opt-in scaling benchmark's wiring."""
+"""The ``bench`` fixture: pytest-benchmark, device-aware."""
 
 from __future__ import annotations
 
@@ -6,23 +6,7 @@ from typing import Any, Callable
 
 import pytest
 
-from gpt2spec import report, scaling, timing
-from gpt2spec.plugin.keys import SCALING
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if not config.getoption("--scaling"):
-        return
-    if config.getoption("benchmark_disable", False) and not config.getoption("benchmark_enable", False):
-        raise pytest.UsageError("--scaling measures with pytest-benchmark: drop --benchmark-disable")
-    config.stash[SCALING] = scaling.Scaling()
-    config.pluginmanager.register(config.stash[SCALING], "gpt2spec-scaling")
-
-
-@pytest.fixture(scope="session")
-def scaling_results(pytestconfig: pytest.Config) -> scaling.Scaling:
-    """Where the scaling benchmark's points go (only with --scaling)."""
-    return pytestconfig.stash[SCALING]
+from gpt2spec import tally, timing
 
 
 @pytest.fixture
@@ -32,7 +16,7 @@ def bench(benchmark: Any, device: str, request: pytest.FixtureRequest) -> Callab
 
     Grouped by claim (the test id without the device) so CPU and CUDA sit side by side.
     """
-    benchmark.group = report.claim_id(request.node)
+    benchmark.group = tally.claim_id(request.node)
     benchmark.extra_info["device"] = device
 
     def keep() -> None:

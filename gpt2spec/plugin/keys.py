@@ -6,11 +6,15 @@ import contextlib
 
 import pytest
 
+from gpt2spec.scaling.points import Scaling
+from gpt2spec.tally import Tally
+from gpt2spec.weights import Choice
+
 DEVICES = pytest.StashKey[list]()  # the devices this run covers
-REPORT = pytest.StashKey["report.Tally"]()  # what the summary, the page and the results are made of
-SCALING = pytest.StashKey["scaling.Scaling"]()  # the scaling benchmark's points, with --scaling
+TALLY = pytest.StashKey[Tally]()  # what the summary, the page and the results are made of
+SCALING = pytest.StashKey[Scaling]()  # the scaling benchmark's points, with --scaling
 LEFT_OUT = pytest.StashKey[dict]()  # option -> how many of its tests this run deselected
 NOT_OPENAI = pytest.StashKey[str]()  # why an `openai` claim must fail (with --require-pretrained)
 FACTS = pytest.StashKey[dict]()  # device -> the loaded model's dtype, attention, parameter names
-CHOICE = pytest.StashKey["weights.Choice"]()  # whose weights and which cache (--weights), settled once
+CHOICE = pytest.StashKey[Choice]()  # whose weights and which cache (--weights), settled once
 IN_EFFECT = pytest.StashKey[contextlib.ExitStack]()  # Hugging Face pointed at that cache until the run ends

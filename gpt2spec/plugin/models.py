@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from gpt2spec import loading, outcomes, provenance, weights as whose
-from gpt2spec.plugin.keys import CHOICE, DEVICES, FACTS, IN_EFFECT, REPORT
+from gpt2spec.plugin.keys import CHOICE, DEVICES, FACTS, IN_EFFECT, TALLY
 from gpt2spec.run import DocumentRun, document_run
 from gpt2spec.weights import Choice, Weights, identify
 
@@ -79,7 +79,7 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
         if key not in loaded:
             step = "load the model" + ("" if dtype == torch.float32 else f" in {str(dtype).removeprefix('torch.')}")
             try:
-                with pytestconfig.stash[REPORT].timed(device, step), downloading(pytestconfig):
+                with pytestconfig.stash[TALLY].timed(device, step), downloading(pytestconfig):
                     loaded[key] = loading.load(device, dtype)
                 if dtype == torch.float32 and pytestconfig.getoption("--spec-results"):  # only the results file keeps them
                     pytestconfig.stash.setdefault(FACTS, {})[device] = provenance.model_facts(loaded[key])
@@ -126,14 +126,14 @@ def model(device: str, model_on: Callable[[str], Any]) -> Any:
 @pytest.fixture(scope="session")
 def weights(model: Any, device: str, weights_choice: Choice, pytestconfig: pytest.Config) -> Weights:
     found = identify(model, weights_choice)
-    pytestconfig.stash[REPORT].weights[device] = found
+    pytestconfig.stash[TALLY].weights[device] = found
     return found
 
 
 @pytest.fixture(scope="session")
 def run(model: Any, device: str, pytestconfig: pytest.Config) -> DocumentRun:
     """The document's tokens, logits and cache on its example text: one forward pass a device."""
-    with pytestconfig.stash[REPORT].timed(device, "run_with_cache on the document's text"):
+    with pytestconfig.stash[TALLY].timed(device, "run_with_cache on the document's text"):
         result = document_run(model)
-    pytestconfig.stash[REPORT].runs[device] = result
+    pytestconfig.stash[TALLY].runs[device] = result
     return result

@@ -40,7 +40,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--spec-results",
         metavar="PATH",
         type=Path,
-        help="write each claim's outcome as JSON, for `python -m gpt2spec.compat` (claims x versions)",
+        help="write each claim's outcome as JSON, for `python -m gpt2spec.radar.compat` (claims x versions)",
     )
     group.addoption(
         "--scaling",

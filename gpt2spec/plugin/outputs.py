@@ -1,15 +1,17 @@
-"""What the run leaves: the tally behind the closing summary (report.py), the page (--spec-report)
-and the results file (--spec-results), and writing the last two when the session ends."""
+"""What the run leaves: the tally (``gpt2spec/tally.py``) fed from pytest's hooks, the closing summary,
+the page (--spec-report) and the results file (--spec-results), the last two written when the session ends."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
-from gpt2spec import compat, loading, page, provenance, report
-from gpt2spec.plugin.keys import FACTS, REPORT
+from gpt2spec import loading, page, provenance, summary, tally
+from gpt2spec.plugin.keys import FACTS, TALLY
+from gpt2spec.radar import compat
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -19,18 +21,43 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--spec-report") and (missing := page.missing_packages()):
         raise pytest.UsageError(f"--spec-report draws with {' and '.join(missing)}: pip install -e '.[report]'")
-    config.stash[REPORT] = report.Tally()
-    config.pluginmanager.register(config.stash[REPORT], "gpt2spec-tally")
+    config.stash[TALLY] = tally.Tally()
+    config.pluginmanager.register(TallyHooks(config.stash[TALLY]), "gpt2spec-tally")
+
+
+class TallyHooks:
+    """pytest's hooks, each a line over this run's tally (an object per run: a run in a run keeps its own)."""
+
+    def __init__(self, found: tally.Tally) -> None:
+        self.tally = found
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.tally.collect(session.items)
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+        yield
+        self.tally.ended(item, call)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.tally.reported(report)
+
+    @pytest.hookimpl(tryfirst=True)  # the run's own summary first (the scaling benchmark's next)
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        for title, lines in summary.terminal_sections(self.tally):
+            terminalreporter.section(title)
+            for line in lines:
+                terminalreporter.write_line(line)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if REPORT not in session.config.stash:
+    if TALLY not in session.config.stash:
         return
-    tally = session.config.stash[REPORT]
+    found = session.config.stash[TALLY]
     if path := session.config.getoption("--spec-report"):
         extra = page.sections.gathered(session.config)  # asked now: every plugin has all it will show
-        page.write(path, tally, root=Path(session.config.rootpath), sections=extra)
+        page.write(path, found, root=Path(session.config.rootpath), sections=extra)
     if results := session.config.getoption("--spec-results"):
         results.parent.mkdir(parents=True, exist_ok=True)
-        found = provenance.of_run(tally, session.config.stash.get(FACTS, {}))
-        results.write_text(json.dumps(compat.results(tally, loading.versions(), found), indent=1))
+        where = provenance.of_run(found, session.config.stash.get(FACTS, {}))
+        results.write_text(json.dumps(compat.results(found, loading.versions(), where), indent=1))

@@ -1,15 +1,15 @@
 """Which release changed what: a binary search over the index's releases between two versions.
 
     nox -s bisect -- transformer_lens 3.0.0 3.9.0     # or, in a venv with this project:
-    python -m gpt2spec.bisect transformer_lens 3.0.0 3.9.0
+    python -m gpt2spec.radar.bisection transformer_lens 3.0.0 3.9.0
 
 runs the specs (offline on the stand-in, CPU, benchmarks off) under OLD and NEW, and for each claim
-whose outcome, drift, cache keys or parameter names differ between them (``gpt2spec.changes``)
+whose outcome, drift, cache keys or parameter names differ between them (``gpt2spec.radar.changes``)
 finds the first release where it changed, installing only the releases the search visits. Each
 release's results are cached under ``--cache`` by package and version, so a second search over the
 same range installs nothing twice. A release pip cannot install is noted with pip's own line and
 left out of the search. The finding goes to ``results/history/PACKAGE-OLD-NEW.json``, from which
-``python -m gpt2spec.compat`` writes COMPATIBILITY.md's release history.
+``python -m gpt2spec.radar.compat`` writes COMPATIBILITY.md's release history.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from packaging.version import Version
 
-from gpt2spec import causes, changes, compat, index
+from gpt2spec.radar import causes, changes, compat, index
 
 CACHE = Path(".nox") / "bisect-cache"
 HISTORY = Path("results") / "history"
@@ -105,7 +105,7 @@ def probes(old: dict, new: dict) -> list[tuple[str, str, Probe]]:
 
 
 def why(results: dict, claim: str) -> str | None:
-    """The cause a claim's version-specific expectation cites (``gpt2spec.causes``), if it has one."""
+    """The cause a claim's version-specific expectation cites (``gpt2spec.radar.causes``), if it has one."""
     return ((results["claims"].get(claim) or {}).get("versioned") or {}).get("why")
 
 
@@ -160,7 +160,7 @@ def bisect(package: str, old: Version, new: Version, run: Runner) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m gpt2spec.bisect", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m gpt2spec.radar.bisection", description=__doc__.split("\n\n")[0])
     p.add_argument("package", help="e.g. transformer_lens")
     p.add_argument("old", type=Version)
     p.add_argument("new", type=Version)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
 
-from gpt2spec import grid, paired, timing
+from gpt2spec import paired, timing
+from gpt2spec.page.sections import Section
+from gpt2spec.scaling import grid
+from gpt2spec.scaling.points import Point, Scaling
 
-if TYPE_CHECKING:
-    from gpt2spec.scaling import Point
+TITLE = "Scaling: GPT-2 small forward, median of each point"  # the terminal's section
 
 
 def _mib(n: int | None) -> str:
@@ -77,3 +78,18 @@ def figures(points: list[Point]) -> dict[str, str]:
         title = f"Scaling on {html.escape(device)}: GPT-2 small forward latency against tokens (log-log)"
         out[title] = fig.to_html(full_html=False, include_plotlyjs=False)
     return out
+
+
+def terminal_lines(found: Scaling) -> list[str]:
+    """The terminal's section: the table, its notes, and the points left out; none where nothing was measured or left out."""
+    if not found.points and not found.skipped:
+        return []
+    return table_lines(found.points) + notes(found.points, found.peak_sources) + [f"skipped {len(which)} points: {reason}" for reason, which in found.skipped.items()]
+
+
+def page_sections(found: Scaling) -> list[Section]:
+    """The page's section: the table with its notes, and a log-log plot per device."""
+    if not found.points:
+        return []
+    lines = table_lines(found.points) + notes(found.points, found.peak_sources)
+    return [Section("scaling", "Scaling: GPT-2 small forward against tokens a call", pre=lines, figures=figures(found.points))]

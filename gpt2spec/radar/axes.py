@@ -1,7 +1,7 @@
 """Asked, offered, installed and why: what a nox session ran, per axis package, in pip's own words.
 
-    python -m gpt2spec.radar prepare AXES.json transformers=newest torch==2.13.0 transformer_lens==4.3.*
-    python -m gpt2spec.radar attach AXES.json RESULTS.json
+    python -m gpt2spec.radar.axes prepare AXES.json transformers=newest torch==2.13.0 transformer_lens==4.3.*
+    python -m gpt2spec.radar.axes attach AXES.json RESULTS.json
 
 ``prepare`` runs in the session's environment. For each axis package it looks up what the index
 offers (``pip index versions``: the newest; the oldest the installed packages' metadata allow) and
@@ -28,7 +28,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from gpt2spec import index
+from gpt2spec.radar import index
 
 NOT_INSTALLED = 3  # exit code: the version asked for is not the one installed (README, "Exit codes")
 ACCEPT = "GPT2SPEC_ACCEPT_INSTALLABLE"  # set to 1: run on the newest installable instead, and say so
@@ -154,7 +154,7 @@ def attach(axes_path: Path, results_path: Path) -> None:
 
 
 def main(argv: list[str] | None = None, pip: Pip | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m gpt2spec.radar", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m gpt2spec.radar.axes", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     prep = sub.add_parser("prepare", help="look up, install and say each axis package")
     prep.add_argument("axes", type=Path, help="where to write the lines (JSON)")

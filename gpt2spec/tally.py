@@ -1,5 +1,6 @@
-"""What the run says at the end: whose weights, how many of the document's claims held, how long
-things took, and, with benchmarks on, each claim's CPU and CUDA medians side by side."""
+"""The run as it is gathered: each claim's record, whose weights, the shared steps' times, the
+paired ratios and the fidelity gaps; what the summary, the page and the results file are made of.
+Plain data: ``gpt2spec/plugin/outputs.py`` feeds it from pytest's hooks."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import statistics
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, NamedTuple
+from typing import Iterator, NamedTuple
 
 import pytest
 
-from gpt2spec import fidelity, outcomes, paired, speccode, summary, timing
+from gpt2spec import fidelity, outcomes, paired, speccode, timing
+from gpt2spec.run import DocumentRun
 from gpt2spec.snapshot import without_device
+from gpt2spec.weights import Weights
 
 SPECS = "specs/"
 
@@ -69,12 +72,12 @@ class Row(NamedTuple):
         return f"{self.where:<8} {self.code}" + (f"  ({self.runs} runs, median)" if self.runs > 1 else "")
 
 
-@dataclass(eq=False)  # a registered plugin must stay hashable
+@dataclass
 class Tally:
-    """Collects the run for the summary and the page; a pytest plugin registered by ``gpt2spec.plugin``."""
+    """Collects the run for the summary, the page and the results file."""
 
-    weights: dict[str, Any] = field(default_factory=dict)  # device -> weights.Weights
-    runs: dict[str, Any] = field(default_factory=dict)  # device -> run.DocumentRun
+    weights: dict[str, Weights] = field(default_factory=dict)  # device -> whose weights it loaded
+    runs: dict[str, DocumentRun] = field(default_factory=dict)  # device -> the document's shared run
     records: dict[str, Record] = field(default_factory=dict)
     seconds: dict[tuple[str, str], float] = field(default_factory=dict)  # (device, step) -> wall time
     started: float = field(default_factory=time.perf_counter)
@@ -87,8 +90,9 @@ class Tally:
             yield
         self.seconds[device, step] = elapsed.seconds
 
-    def pytest_collection_finish(self, session: pytest.Session) -> None:
-        for item in session.items:
+    def collect(self, items: list[pytest.Item]) -> None:
+        """A record for each claim collected."""
+        for item in items:
             if not item.nodeid.startswith(SPECS) or item.get_closest_marker("scaling"):
                 continue  # the machinery's own tests, and the scaling benchmark's points, are not claims
             cell = item.get_closest_marker("cell")
@@ -109,15 +113,14 @@ class Tally:
                 params=without_device(f"x[{callspec.id}]")[2:-1] if callspec and without_device(f"x[{callspec.id}]") != "x" else "",
             )
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Any:
+    def ended(self, item: pytest.Item, call: pytest.CallInfo) -> None:
         """A skip raised with outcomes.skip says its code (a session fixture's skip reaches every test)."""
-        yield
         code = getattr(call.excinfo.value, "code", None) if call.excinfo is not None else None
         if isinstance(code, str) and item.nodeid in self.records:
             self.records[item.nodeid].decided = code
 
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+    def reported(self, report: pytest.TestReport) -> None:
+        """What a phase of a test reported: its outcome, and what it recorded (record_property)."""
         if report.when == "teardown":  # what the benchmark tests measured (record_property)
             for key, value in report.user_properties:
                 if key in ("ratios", "fidelity"):
@@ -163,17 +166,10 @@ class Tally:
             for (where, code), by in runs.items()
         }
 
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if not any(r.outcome != "not run" for r in self.records.values()) and not (self.ratios or self.fidelity):
-            return  # the scaling benchmark alone has no claims, but ratios and fidelity to show
-        tr = terminalreporter
-        tr.section("GPT-2 small specification")
-        for line in summary.terminal_lines(summary.of(self)):
-            tr.write_line(line)
-        if lines := benchmark_lines(self):
-            tr.section(f"CPU vs CUDA: each claim's own work (median of {timing.ROUNDS} rounds), paired ratios, fidelity")
-            for line in lines:
-                tr.write_line(line)
+    def ran(self) -> bool:
+        """Whether there is anything to sum up: a claim ran, or a ratio or a fidelity gap was measured
+        (the scaling benchmark alone has no claims, but ratios and fidelity to show)."""
+        return any(r.outcome != "not run" for r in self.records.values()) or bool(self.ratios or self.fidelity)
 
 
 def device_table(medians: dict[Row, dict[str, float]]) -> list[str]:
