@@ -26,15 +26,9 @@ from syrupy.data import SnapshotCollection
 from syrupy.extensions.amber import AmberDataSerializer, AmberSnapshotExtension
 
 from gpt2spec.compare import numbers_match
+from gpt2spec.ids import without_device
 
 DECIMALS = 6  # how the suite writes floats: far below compare.NOISE_ABS, so rewriting is never needed
-
-
-def without_device(name: str) -> str:
-    """``test_x[cuda-layer 0]`` -> ``test_x[layer 0]``; ``test_x[cpu]`` -> ``test_x``."""
-    name = re.sub(r"\[(?:cpu|cuda)\]", "", name)
-    name = re.sub(r"\[(?:cpu|cuda)-", "[", name)
-    return re.sub(r"-(?:cpu|cuda)(?=[-\]])", "", name)
 
 
 def entries(folder: Path, module: str) -> dict[str, str]:

@@ -4,6 +4,7 @@ Plain data: ``gpt2spec/plugin/outputs.py`` feeds it from pytest's hooks."""
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 from contextlib import contextmanager
@@ -14,16 +15,8 @@ import pytest
 
 from gpt2spec import fidelity, outcomes, paired, speccode, timing
 from gpt2spec.run import DocumentRun
-from gpt2spec.snapshot import without_device
+from gpt2spec.ids import NodeId, cell_label, in_specs
 from gpt2spec.weights import Weights
-
-SPECS = "specs/"
-
-
-def claim_id(item: pytest.Item) -> str:
-    """The test id without its device: one name for the same claim on CPU and CUDA."""
-    return without_device(item.nodeid)
-
 
 def first_line(doc: str | None) -> str:
     return (doc or "").strip().split("\n\n")[0].replace("\n", " ").replace("    ", " ")
@@ -41,23 +34,41 @@ class Record:
     """One test of the specification, as the report shows it."""
 
     nodeid: str
-    claim: str  # claim_id: the same for its CPU and CUDA runs
-    module: str
     section: str  # the spec file's docstring
     words: str  # the test's docstring: the claim, quoted from the document
     cell: int | None
     openai: bool
     versioned: dict | None  # {"majors": [...], "why": ...} where the expectation differs by version
-    device: str
     outcome: str = "not run"
     reason: str = ""
     comparisons: list[dict] = field(default_factory=list)
     median_s: float | None = None
     workload: bool = False  # its timed work is real computation: a row of the CPU vs CUDA table
     code: str = ""  # what the claim evaluates and times: the body of the lambda given to ``bench``
-    params: str = ""  # the parametrization without the device ("cfg.d_vocab is as printed"), or ""
     failure: str = ""  # the first lines of a failure's message (the page shows them)
     decided: str = ""  # an outcome code decided where it happened (a coded skip, a missing baseline)
+
+    @functools.cached_property
+    def id(self) -> NodeId:
+        return NodeId.of(self.nodeid)
+
+    @property
+    def claim(self) -> str:
+        """The same for its CPU and CUDA runs."""
+        return self.id.claim
+
+    @property
+    def module(self) -> str:
+        return self.id.file
+
+    @property
+    def device(self) -> str:
+        return self.id.device
+
+    @property
+    def params(self) -> str:
+        """The parametrization without the device ("cfg.d_vocab is as printed"), or ""."""
+        return self.id.params
 
 
 class Row(NamedTuple):
@@ -93,15 +104,12 @@ class Tally:
     def collect(self, items: list[pytest.Item]) -> None:
         """A record for each claim collected."""
         for item in items:
-            if not item.nodeid.startswith(SPECS) or item.get_closest_marker("scaling"):
+            if not in_specs(item.nodeid) or item.get_closest_marker("scaling"):
                 continue  # the machinery's own tests, and the scaling benchmark's points, are not claims
             cell = item.get_closest_marker("cell")
             versioned = item.get_closest_marker("versioned")
-            callspec = getattr(item, "callspec", None)
             self.records[item.nodeid] = Record(
                 nodeid=item.nodeid,
-                claim=claim_id(item),
-                module=item.nodeid.split("::")[0],
                 section=first_line(getattr(item.module, "__doc__", "")),
                 words=first_line(getattr(item.function, "__doc__", "")),
                 cell=cell.args[0] if cell else None,
@@ -109,8 +117,6 @@ class Tally:
                 workload=item.get_closest_marker("workload") is not None,
                 code=speccode.bench_code(item.path).get(getattr(item, "originalname", item.name), ""),
                 versioned={"majors": list(versioned.args[0]), "why": versioned.args[1]} if versioned else None,
-                device=str(callspec.params.get("device", "")) if callspec else "",
-                params=without_device(f"x[{callspec.id}]")[2:-1] if callspec and without_device(f"x[{callspec.id}]") != "x" else "",
             )
 
     def ended(self, item: pytest.Item, call: pytest.CallInfo) -> None:
@@ -159,8 +165,7 @@ class Tally:
         runs: dict[tuple[str, str], dict[str, list[float]]] = {}
         for r in self.records.values():
             if r.workload and r.median_s is not None:
-                where = f"In [{r.cell}]" if r.cell is not None else "beyond"
-                runs.setdefault((where, r.code), {}).setdefault(r.device, []).append(r.median_s)
+                runs.setdefault((cell_label(r.cell), r.code), {}).setdefault(r.device, []).append(r.median_s)
         return {
             Row(where, code, max(len(v) for v in by.values())): {device: statistics.median(v) for device, v in by.items()}
             for (where, code), by in runs.items()

@@ -149,9 +149,9 @@ def made_up(tmp_path) -> Path:
     tally = Tally()
     for device in ("cpu", "cuda"):
         record = Record(
-            nodeid=f"specs/test_04_embedding.py::test_corner[{device}]", claim="specs/test_04_embedding.py::test_corner",
-            module="specs/test_04_embedding.py", section="Embedding (In [13], [14]).", words="In [14]: the corner.",
-            cell=14, openai=False, versioned=None, device=device, outcome="passed", code="model.W_E[tokens, :]",
+            nodeid=f"specs/test_04_embedding.py::test_corner[{device}]",
+            section="Embedding (In [13], [14]).", words="In [14]: the corner.",
+            cell=14, openai=False, versioned=None, outcome="passed", code="model.W_E[tokens, :]",
         )  # fmt: skip
         record.comparisons.append({"kind": "document", "observed": "list([\n  0.0517,\n])", "expected": "list([\n  0.0517,\n])", "ok": True})
         tally.records[record.nodeid] = record
@@ -183,9 +183,9 @@ def test_a_failure_many_claims_share_is_said_once(tmp_path):
     why = "needs OpenAI's GPT-2 weights; these are not (...) and --require-pretrained was given"
     for name in ("a", "b", "c"):
         tally.records[name] = Record(
-            nodeid=f"specs/test_05_output.py::test_{name}[cpu]", claim=f"specs/test_05_output.py::test_{name}",
-            module="specs/test_05_output.py", section="Output.", words=f"In [21]: {name}.", cell=21, openai=True,
-            versioned=None, device="cpu", outcome="failed", failure=why,
+            nodeid=f"specs/test_05_output.py::test_{name}[cpu]",
+            section="Output.", words=f"In [21]: {name}.", cell=21, openai=True,
+            versioned=None, outcome="failed", failure=why,
         )  # fmt: skip
     page.write(tmp_path / "page.html", tally)
     seen = visible((tmp_path / "page.html").read_text())

@@ -4,7 +4,7 @@
 import pytest
 
 from gpt2spec.compare import NOISE_ABS, numbers_match, tolerance, within
-from gpt2spec.snapshot import without_device
+from gpt2spec.ids import NodeId, without_device
 
 from .conftest import run_here, snapshots_copy
 
@@ -40,6 +40,15 @@ def test_structure_must_match_exactly():
 def test_one_entry_serves_cpu_and_cuda():
     assert without_device("test_x[cuda-layer 0]") == without_device("test_x[cpu-layer 0]") == "test_x[layer 0]"
     assert without_device("test_x[cpu]") == "test_x"
+
+
+def test_a_test_id_is_read_in_one_place():
+    """File, function, parameters and device; the claim and the snapshot's name are the id without its device."""
+    found = NodeId.of("specs/test_07_mlp.py::test_mlp[cuda-layer 0]")
+    assert (found.file, found.function, found.params, found.device) == ("specs/test_07_mlp.py", "test_mlp", "layer 0", "cuda")
+    assert found.claim == "specs/test_07_mlp.py::test_mlp[layer 0]" == without_device(found.file + "::test_mlp[cuda-layer 0]")
+    assert (found.name, found.group, found.brief) == ("test_mlp[layer 0]", "specs/test_07_mlp.py::test_mlp", "mlp[layer 0]")
+    assert NodeId.of("specs/a.py::test_b[cpu]").name == "test_b" and NodeId.of("tests/a.py::test_c").device == ""
 
 
 def test_a_corrupt_snapshot_fails_with_one_clear_line(standin_home, tmp_path, fault_models):

@@ -16,6 +16,7 @@ import torch
 from gpt2spec import document, loading, outcomes
 from gpt2spec.faults import FAULTS, Fault, setting
 from gpt2spec.harness import Run, Verdicts, run_pytest
+from gpt2spec.ids import NodeId, cell_label
 from gpt2spec.page.sections import Section, Table
 
 
@@ -136,26 +137,18 @@ class FaultsSection(Verdicts):
         ]  # fmt: skip
 
 
-def short(nodeid: str) -> str:
-    return nodeid.split("::", 1)[-1].removeprefix("test_").replace("[cpu]", "").replace("[cpu-", "[")
-
-
-def where(cell: int | None) -> str:
-    return f"In [{cell}]" if cell is not None else "beyond"
-
-
 def rows(runs: list[Run]) -> list[tuple[str, str]]:
     """(fault, the claims that caught it, by cell), the unbroken model first (fault "")."""
     unbroken, *broken = runs
     counts = Counter(unbroken.outcome.values())
     ran = counts[outcomes.PASSED] + counts[outcomes.FAILED]
-    held = "every claim that ran held" if not unbroken.failed() else f"FAILED {len(unbroken.failed())}: " + ", ".join(sorted(map(short, unbroken.failed())))
+    held = "every claim that ran held" if not unbroken.failed() else f"FAILED {len(unbroken.failed())}: " + ", ".join(sorted((NodeId.of(n).brief for n in unbroken.failed())))
     found = [("", f"{held} ({ran} ran, {counts[outcomes.SKIPPED]} skipped)")]
     for run in broken:
         caught = run.failed() - unbroken.failed()
         by_cell = Counter(run.cell.get(n) for n in caught)
         cells = sorted(by_cell, key=document.position)
-        text = ", ".join(f"{where(c)} {by_cell[c]}" for c in cells) if caught else "CAUGHT BY NO CLAIM"
+        text = ", ".join(f"{cell_label(c)} {by_cell[c]}" for c in cells) if caught else "CAUGHT BY NO CLAIM"
         found.append((run.fault, f"{len(caught):>3} claims: {text}"))
     return found
 
@@ -167,7 +160,7 @@ def table(runs: list[Run]) -> list[str]:
 
 def problems(runs: list[Run]) -> list[str]:
     unbroken, *broken = runs
-    found = [f"the unbroken model fails {short(n)}" for n in sorted(unbroken.failed())]
+    found = [f"the unbroken model fails {NodeId.of(n).brief}" for n in sorted(unbroken.failed())]
     return found + [f"{run.fault} is caught by no claim" for run in broken if not run.failed() - unbroken.failed()]
 
 
@@ -191,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         for run in runs[1:]:
             print(f"\n{run.fault}: " + FAULTS[run.fault].what)
             for nodeid in sorted(run.failed() - runs[0].failed()):
-                print(f"  {where(run.cell.get(nodeid)):<8} {short(nodeid)}")
+                print(f"  {cell_label(run.cell.get(nodeid)):<8} {NodeId.of(nodeid).brief}")
     if page:
         print(f"\nthe page, with this table: {page}")
     for line in problems(runs):

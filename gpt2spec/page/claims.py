@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from gpt2spec.page.values import Value, comparison, shown
 from gpt2spec.tally import Record
-from gpt2spec.snapshot import without_device
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ def row(label: str, by_device: dict[str, Record], devices: list[str], notes: Not
     first = next(iter(by_device.values()))
     compared = [r for r in by_device.values() if r.comparisons]
     chosen = next((r for r in compared if not all(c["ok"] for c in r.comparisons)), compared[0] if compared else None)
-    name = without_device(first.nodeid.split("::", 1)[1])  # its snapshot's name
+    name = first.id.name  # its snapshot's name
     expected: list[Value] = []
     observed: list[Value] = []
     on, kinds = "", set()
@@ -160,7 +159,7 @@ def claim(runs: list[Record], notes: Notes, printed: dict[str, str], major: int)
             frozenset(kinds), "printed or baseline"
         )
     return Claim(
-        anchor=anchor(first.claim.partition("[")[0]),
+        anchor=anchor(first.id.group),
         words=first.words,
         openai=first.openai,
         code=first.code,

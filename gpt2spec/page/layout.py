@@ -35,7 +35,7 @@ def place_figures(records: list[Record]) -> dict[str, dict[int, list[int]]]:
     claims: dict[tuple[int, str], set[str]] = {}
     for r in records:
         if r.cell is not None:
-            claims.setdefault((r.cell, r.module), set()).add(r.claim.partition("[")[0])
+            claims.setdefault((r.cell, r.module), set()).add(r.id.group)
     for figure in FIGURES:
         before = [cm for cm in claims if position(cm[0]) <= position(figure)]
         if before:
@@ -65,7 +65,7 @@ def chapters(
             claims: dict[str, list[Record]] = {}
             for r in in_module:
                 if r.cell == cell:
-                    claims.setdefault(r.claim.partition("[")[0], []).append(r)
+                    claims.setdefault(r.id.group, []).append(r)
             drawn = [draw(n) for n in figures.get(cell, [])] if draw is not None and cell is not None else []
             blocks.append(Block(cell, [claim(runs, notes, values, major) for runs in claims.values()], drawn))
         out.append(Chapter(Path(module).stem, in_module[0].section, blocks))
@@ -93,5 +93,5 @@ def shared_reasons(notes: Notes) -> list[Shared]:
 
 def failed_claims(records: list[Record]) -> list[tuple[str, str]]:
     """(anchor, name) of each claim that failed or erred on some device, in run order."""
-    failed = dict.fromkeys(r.claim.partition("[")[0] for r in records if r.outcome in ("failed", "error"))
-    return [(anchor(c), c.split("::", 1)[-1]) for c in failed]
+    failed = {r.id.group: r.id.function for r in records if r.outcome in ("failed", "error")}
+    return [(anchor(group), function) for group, function in failed.items()]

@@ -6,7 +6,8 @@ from typing import Any, Callable
 
 import pytest
 
-from gpt2spec import tally, timing
+from gpt2spec import timing
+from gpt2spec.ids import NodeId
 
 
 @pytest.fixture
@@ -16,7 +17,7 @@ def bench(benchmark: Any, device: str, request: pytest.FixtureRequest) -> Callab
 
     Grouped by claim (the test id without the device) so CPU and CUDA sit side by side.
     """
-    benchmark.group = tally.claim_id(request.node)
+    benchmark.group = NodeId.of(request.node.nodeid).claim
     benchmark.extra_info["device"] = device
 
     def keep() -> None:

@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from packaging.version import Version
 
+from gpt2spec.ids import relative
 from gpt2spec.radar import causes, changes, compat, index
 
 CACHE = Path(".nox") / "bisect-cache"
@@ -191,7 +192,7 @@ def text(found: dict) -> str:
         lines.append("  nothing changed between them")
     for f in found["changes"]:
         before, after = (compat.WORD.get(v, v) if isinstance(v, bool) else v for v in (f["before"], f["after"]))
-        lines.append(f"  {f['first']}: {f['kind']} {changes.short(f['what'])}: {before} -> {after}")
+        lines.append(f"  {f['first']}: {f['kind']} {relative(f['what'])}: {before} -> {after}")
     return "\n".join(lines)
 
 

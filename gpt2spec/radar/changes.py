@@ -20,6 +20,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from gpt2spec import outcomes
+from gpt2spec.ids import relative
 from gpt2spec.radar.axes import Axis
 from gpt2spec.radar.compat import cell, row
 from gpt2spec.provenance import NAMES, settings
@@ -46,7 +47,7 @@ class Changes:
         return not (self.outcomes or self.added or self.gone or self.drift or any(a or r for a, r in self.names.values()))
 
 
-def shown(drift: float) -> float:
+def rounded(drift: float) -> float:
     """A drift at the precision it is shown (2 significant digits): the snapshots store decimals, so
     a smaller difference is float rounding of the same printed numbers, not a change."""
     return float(f"{drift:.1e}")
@@ -84,7 +85,7 @@ def compare(old: dict, new: dict) -> Changes:
             found.outcomes.append((claim, was_cell, now_cell))
         if held(was) and fails(now):
             found.newly_failing.append(claim)
-        if now.get("drift") is not None and (was.get("drift") is None or shown(now["drift"]) > shown(was["drift"])):
+        if now.get("drift") is not None and (was.get("drift") is None or rounded(now["drift"]) > rounded(was["drift"])):
             found.drift.append((claim, was.get("drift"), now["drift"]))
     found.gone = [claim for claim in before if claim not in after]
     p, q = old.get("provenance") or {}, new.get("provenance") or {}
@@ -107,10 +108,6 @@ def failing(c: Changes) -> str:
     return f"{n} claim{'' if n == 1 else 's'} that held"
 
 
-def short(claim: str) -> str:
-    return claim.removeprefix("specs/")
-
-
 def size(drift: float | None) -> str:
     return "none" if drift is None else f"{drift:.1e}"
 
@@ -125,10 +122,10 @@ def text(c: Changes, old_path: Path, new_path: Path) -> str:
     if c.empty:
         lines.append("nothing: the same claims with the same outcomes, no drift grew, the same names")
     for claim, was, now in c.outcomes:
-        lines.append(f"  outcome  {short(claim)}: {was} -> {now}".replace("**", ""))
-    lines += [f"  new      {short(claim)}" for claim in c.added] + [f"  gone     {short(claim)}" for claim in c.gone]
+        lines.append(f"  outcome  {relative(claim)}: {was} -> {now}".replace("**", ""))
+    lines += [f"  new      {relative(claim)}" for claim in c.added] + [f"  gone     {relative(claim)}" for claim in c.gone]
     for claim, was, now in c.drift:
-        lines.append(f"  drift    {short(claim)}: {size(was)} -> {size(now)}")
+        lines.append(f"  drift    {relative(claim)}: {size(was)} -> {size(now)}")
     for kind, (added, removed) in c.names.items():
         for sign, names in (("+", added), ("-", removed)):
             if names:
@@ -156,18 +153,18 @@ def markdown(c: Changes, old_path: Path, new_path: Path) -> str:
     if c.accepted:
         lines += [f"**Not what was asked for:** the newest installable {', '.join(c.accepted)} was accepted (GPT2SPEC_ACCEPT_INSTALLABLE=1).", ""]
     if c.newly_failing:
-        lines += [f"**{failing(c)} now fail{'s' if len(c.newly_failing) == 1 else ''}:**", ""] + [f"- `{short(x)}`" for x in c.newly_failing] + [""]
+        lines += [f"**{failing(c)} now fail{'s' if len(c.newly_failing) == 1 else ''}:**", ""] + [f"- `{relative(x)}`" for x in c.newly_failing] + [""]
     if c.settings:
         lines += ["## Where they ran: what differs", ""] + table("| | before | now |", [row(k, a, b) for k, a, b in c.settings])
     if c.empty:
         lines += ["Nothing: the same claims with the same outcomes, no drift grew, the same names.", ""]
     if c.outcomes:
-        lines += ["## Outcomes that changed", ""] + table("| claim | before | now |", [row(f"`{short(x)}`", a, b) for x, a, b in c.outcomes])
+        lines += ["## Outcomes that changed", ""] + table("| claim | before | now |", [row(f"`{relative(x)}`", a, b) for x, a, b in c.outcomes])
     if c.added or c.gone:
-        lines += ["## Claims new or gone", ""] + [f"- new: `{short(x)}`" for x in c.added] + [f"- gone: `{short(x)}`" for x in c.gone] + [""]
+        lines += ["## Claims new or gone", ""] + [f"- new: `{relative(x)}`" for x in c.added] + [f"- gone: `{relative(x)}`" for x in c.gone] + [""]
     if c.drift:
         lines += ["## Drift from the baseline that grew", "", "The largest distance of a claim's numbers from its baseline in `snapshots/`.", ""]
-        lines += table("| claim | before | now |", [row(f"`{short(x)}`", size(a), size(b)) for x, a, b in c.drift])
+        lines += table("| claim | before | now |", [row(f"`{relative(x)}`", size(a), size(b)) for x, a, b in c.drift])
     for kind, (added, removed) in c.names.items():
         if added or removed:
             lines += [f"## {NAMES[kind][0].upper()}{NAMES[kind][1:]}", ""]

@@ -19,6 +19,7 @@ from typing import Any
 from packaging.version import Version
 
 from gpt2spec import compare, outcomes, provenance
+from gpt2spec.ids import relative
 from gpt2spec.radar.axes import Axis
 
 
@@ -116,14 +117,14 @@ def table(runs: list[dict]) -> str:
         entries = [r["claims"].get(claim) for r in runs]
         drifts = [e["drift"] for e in entries if e and e.get("drift") is not None]
         worst = f"{max(drifts):.1e}" if drifts else ""
-        lines.append(row(f"`{claim.removeprefix('specs/')}`", *(cell(e, m) for e, m in zip(entries, majors)), worst))
+        lines.append(row(f"`{relative(claim)}`", *(cell(e, m) for e, m in zip(entries, majors)), worst))
         for e in entries:
             if e and e["versioned"]:
                 notes[claim] = e["versioned"]["why"]
     counts = {n: sum(cell(r["claims"].get(c), m) == "**FAIL**" for c in claims) for n, r, m in zip(names, runs, majors)}
     lines += ["", "Failures: " + ", ".join(f"TL {n}: {k}" for n, k in counts.items()), ""]
     if notes:
-        lines += ["## Version-specific expectations", ""] + [f"- `{c.removeprefix('specs/')}`: {why}" for c, why in notes.items()] + [""]
+        lines += ["## Version-specific expectations", ""] + [f"- `{relative(c)}`: {why}" for c, why in notes.items()] + [""]
     return "\n".join(lines)
 
 
@@ -155,7 +156,7 @@ def history(found: list[dict]) -> str:
             notes = f["notes"].get(c["first"])
             first = f"[{c['first']}]({notes})" if notes else c["first"]
             kind = provenance.NAMES.get(c["kind"], c["kind"])  # a name list's label, or "outcome" / "drift"
-            what = f"{kind}: `{c['what'].removeprefix('specs/')}`"
+            what = f"{kind}: `{relative(c['what'])}`"
             before, after = (WORD.get(v, v) if isinstance(v, bool) else v for v in (c["before"], c["after"]))
             lines.append(row(first, what, str(before), str(after), c.get("cause") or "not cited yet: see the release notes"))
         lines.append("")
