@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import functools
 import importlib.metadata
-import json
-import os
 import warnings
-from pathlib import Path
 from typing import Any
 
 import torch
 from packaging.version import Version
 
+from gpt2spec import hubcache
+
 MODEL_NAME = {2: "gpt2-small", 3: "gpt2-small", 4: "gpt2"}  # the name each API's docs use
 SUPPORTED = (2, 3, 4)
-HUB_REPOS = ("openai-community/gpt2", "gpt2")
 
 
 class SetupError(RuntimeError):
@@ -58,136 +56,16 @@ def resolve_device(requested: str) -> list[str]:
     return [requested]
 
 
-def offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
-
-
-def hf_home() -> Path:
-    from huggingface_hub import constants
-
-    return Path(constants.HF_HOME)
-
-
-def cached_file(name: str) -> Path | None:
-    """``name`` from GPT-2 small's snapshot in the standard HF cache, under either repo id."""
-    from huggingface_hub import try_to_load_from_cache
-
-    for repo in HUB_REPOS:
-        found = try_to_load_from_cache(repo, name)
-        if isinstance(found, str):
-            return Path(found)
-    return None
-
-
-def cache_lacks(tokenizer: bool = True) -> str | None:
-    """Is GPT-2 small cached? None when its config, weights and (if asked) tokenizer are; else what is
-    missing, in words."""
-    if cached_file("config.json") is None:
-        return "no GPT-2 small"
-    if cached_file("model.safetensors") is None and cached_file("pytorch_model.bin") is None:
-        return "GPT-2 small's config but no weights (model.safetensors)"
-    whole, pair = TOKENIZER
-    if tokenizer and cached_file(whole) is None and not all(cached_file(name) is not None for name in pair):
-        return f"GPT-2 small's config and weights but no tokenizer ({whole}, or {' and '.join(pair)})"
-    return None
-
-
 def check_offline_cache() -> None:
     """Offline, the cache must hold GPT-2 small's config and weights; say so in one line if not."""
-    if not offline() or (lacks := cache_lacks(tokenizer=False)) is None:  # no tokenizer: check_cache_files names the folder
-        return
-    what = "it" if lacks == "no GPT-2 small" else "them"
-    raise SetupError(
-        f"HF_HUB_OFFLINE=1 and {lacks} in the Hugging Face cache at {hf_home()}: "
-        f"run once online to download {what}, or run on the stand-in with --weights standin"
-    )
-
-
-TOKENIZER = ("tokenizer.json", ("vocab.json", "merges.txt"))  # either is enough for GPT-2's tokenizer
-BIG_JSON = 1 << 16  # bytes: larger JSON files (tokenizer.json, vocab.json, ~1 MB) get a cheap check of their ends
-JSON_FILES = ("config.json", "generation_config.json", "tokenizer_config.json", "tokenizer.json", "vocab.json")
-
-
-def cached_snapshots() -> list[Path]:
-    """The snapshot folders holding GPT-2 small's config in the HF cache (one per repo id found)."""
-    from huggingface_hub import try_to_load_from_cache
-
-    found = []
-    for repo in HUB_REPOS:
-        config = try_to_load_from_cache(repo, "config.json")
-        if isinstance(config, str):
-            found.append(Path(config).parent)
-    return found
-
-
-def safetensors_problem(path: Path) -> str | None:
-    """What is wrong with a safetensors file, read from its header alone (not its 500 MB).
-
-    The format: 8 bytes little-endian header length N, N bytes of JSON whose entries give each
-    tensor's ``data_offsets`` into the data that follows, so the file's size is known up front.
-    """
-    size = path.stat().st_size
-    try:
-        with path.open("rb") as f:
-            n = int.from_bytes(f.read(8), "little")
-            if size < 8 or n > size - 8:
-                raise ValueError
-            header = json.loads(f.read(n))
-        end = max((t["data_offsets"][1] for k, t in header.items() if k != "__metadata__"), default=0)
-    except (ValueError, KeyError, TypeError, IndexError, AttributeError):
-        return f"is not a safetensors file (its header does not parse; {size} bytes)"
-    if size != 8 + n + end:
-        return f"is truncated ({size} of {8 + n + end} bytes: an interrupted download?)"
-    return None
-
-
-def file_problem(path: Path) -> str | None:
-    if path.is_symlink() and not path.exists():
-        return "is a link to a file that is gone"
-    stat = path.stat()
-    return _file_problem(path, stat.st_size, stat.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=64)
-def _file_problem(path: Path, size: int, mtime_ns: int) -> str | None:
-    """Once per file version a process: the tokenizer's JSON takes a while to parse."""
-    if path.name == "model.safetensors":
-        return safetensors_problem(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        if path.name in JSON_FILES and size > BIG_JSON:  # the tokenizer's: its loader parses it anyway
-            if not (text.lstrip().startswith("{") and text.rstrip().endswith("}")):
-                return f"is not a whole JSON object ({size} bytes: an interrupted download?)"
-        elif path.name in JSON_FILES and not isinstance(json.loads(text), dict):
-            return "is not a JSON object"
-    except UnicodeDecodeError:
-        return "is not UTF-8 text"
-    except json.JSONDecodeError as error:
-        return f"is not valid JSON ({error})"
-    return None
+    if (problem := hubcache.offline_problem()) is not None:
+        raise SetupError(problem)
 
 
 def check_cache_files() -> None:
-    """GPT-2 small's cached files are whole: one line naming a broken one and what to do.
-
-    Cheap checks, before loading: the JSON files parse, the tokenizer is there (offline: nothing
-    can fetch it, and with none the tokenizer maps every text to id 0), the weights' size matches
-    their header. A no-op when nothing is cached.
-    """
-    for snap in cached_snapshots():
-        repo_dir = snap.parents[1]
-        if (snap / "gpt2spec_standin.json").exists():  # standin.MARKER, not imported: it loads numpy
-            fix = f"rebuild the stand-in with python -m gpt2spec.standin {repo_dir.parents[1]}"
-        else:
-            fix = f"delete {repo_dir} and run once online to download it again"
-        names = [*JSON_FILES, "merges.txt", "model.safetensors"]
-        for path in (snap / name for name in names):
-            if path.exists() or path.is_symlink():
-                if (problem := file_problem(path)) is not None:
-                    raise SetupError(f"{path} {problem}: {fix}")
-        whole, pair = TOKENIZER
-        if offline() and not (snap / whole).exists() and not all((snap / f).exists() for f in pair):
-            raise SetupError(f"{snap} has no tokenizer ({whole}, or {' and '.join(pair)}) and HF_HUB_OFFLINE=1: {fix}")
+    """GPT-2 small's cached files are whole (``hubcache.broken_file``): one line naming a broken one and what to do."""
+    if (problem := hubcache.broken_file()) is not None:
+        raise SetupError(problem)
 
 
 def load(device: str, dtype: torch.dtype = torch.float32) -> Any:

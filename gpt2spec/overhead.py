@@ -20,8 +20,8 @@ from pathlib import Path
 from gpt2spec import paired, timing
 
 FLOOR = (
-    "from gpt2spec import document, loading, weights\n"
-    "with weights.choose('standin', say=lambda line: None).in_effect():\n"
+    "from gpt2spec import document, loading, sources\n"
+    "with sources.choose('standin', say=lambda line: None).in_effect():\n"
     "    model = loading.load('cpu')\n"
     "    model.run_with_cache(model.to_tokens(document.TEXT))\n"
 )

@@ -23,18 +23,10 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock
 
+from gpt2spec.hubcache import MARKER, REPOS, SMALL_FILES, repo_folder  # the cache's facts, shared with the loader
+
 SEED = 20240101
-REPOS = ("openai-community/gpt2", "gpt2")  # TransformerLens 3.x asks for the first, 4.x for "gpt2"
-SMALL_FILES = (
-    "config.json",
-    "generation_config.json",
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "vocab.json",
-    "merges.txt",
-)
 PACKAGED = Path(__file__).parent / "data" / "gpt2"  # GPT-2 small's config and tokenizer, shipped
-MARKER = "gpt2spec_standin.json"  # sits in the snapshot; the loader reads it to name the seed
 STD = 0.02  # GPT-2's initializer_range
 
 _M1, _M2, _GOLD = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), np.uint64(0x9E3779B97F4A7C15)
@@ -116,10 +108,6 @@ def revision(seed: int) -> str:
 
 LOCK = ".gpt2spec-standin.lock"  # in HF_HOME: one build at a time
 BUILDING = ".gpt2spec-standin-build-"  # a build's own folder in HF_HOME, moved into hub/ when whole
-
-
-def repo_folder(hub: Path, repo: str) -> Path:
-    return hub / ("models--" + repo.replace("/", "--"))
 
 
 def lock(hf_home: Path) -> FileLock:

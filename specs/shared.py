@@ -12,7 +12,7 @@ from fancy_einsum import einsum
 from jaxtyping import Bool, Float
 from torch import Tensor
 
-from gpt2spec import compare as numeric, loading
+from gpt2spec import compare as numeric, hubcache, loading
 
 
 def close(actual: Tensor, expected: Tensor) -> None:
@@ -55,6 +55,6 @@ def hugging_face(device: str, **options: Any) -> Any:
     """Hugging Face's GPT2LMHeadModel from the files TransformerLens loaded (``options``: from_pretrained's)."""
     from transformers import GPT2LMHeadModel
 
-    folder = loading.cached_file("config.json")
+    folder = hubcache.cached_file("config.json")
     assert folder is not None, "the model was loaded, so its files are in the cache"
     return GPT2LMHeadModel.from_pretrained(Path(folder).parent, **options).to(device).eval()

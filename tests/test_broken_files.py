@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-from gpt2spec import loading, standin
+from gpt2spec import hubcache, loading, standin
 
 from .conftest import copy_of, run_here
 from .test_setup_errors import one_clear_line
@@ -19,7 +19,7 @@ from .test_setup_errors import one_clear_line
 SPEC = "specs/test_01_config.py"  # 24 tests over the model: the run the issue reported
 
 
-def snapshot(home: Path, repo: str = standin.REPOS[0]) -> Path:
+def snapshot(home: Path, repo: str = hubcache.REPOS[0]) -> Path:
     repo_dir = home / "hub" / ("models--" + repo.replace("/", "--"))
     return repo_dir / "snapshots" / (repo_dir / "refs" / "main").read_text()
 
@@ -73,8 +73,8 @@ def test_a_missing_tokenizer(standin_home, tmp_path):
 def test_a_downloaded_cache_says_download_again(standin_home, tmp_path):
     """Not a stand-in (no marker): the fix is to delete the repo's cache folder and download again."""
     home = copy_of(standin_home, tmp_path)
-    for repo in standin.REPOS:
-        (snapshot(home, repo) / standin.MARKER).unlink()
+    for repo in hubcache.REPOS:
+        (snapshot(home, repo) / hubcache.MARKER).unlink()
     truncate(snapshot(home) / "model.safetensors", 1 << 24)
     repo_dir = snapshot(home).parents[1]
     short_and_clear(run_here(SPEC, hf_home=home), "is truncated", f"delete {repo_dir} and run once online")
@@ -84,7 +84,7 @@ def test_a_load_that_fails_ends_the_run_once(standin_home, tmp_path):
     """Files that pass the checks but do not load (here a config whose width 12 heads cannot split):
     one line, once, not an error per test."""
     home = copy_of(standin_home, tmp_path)
-    for repo in standin.REPOS:
+    for repo in hubcache.REPOS:
         config = snapshot(home, repo) / "config.json"
         config.write_text(json.dumps(json.loads(config.read_text()) | {"n_embd": 700}))
     result = run_here(SPEC, hf_home=home)
@@ -100,13 +100,13 @@ def test_a_load_that_fails_ends_the_run_once(standin_home, tmp_path):
 def test_the_safetensors_check_reads_only_the_header(tmp_path, cut):
     whole = tmp_path / "model.safetensors"
     save_file({"a": np.zeros((3, 5), np.float32), "b": np.ones(7, np.float32)}, str(whole))
-    assert loading.safetensors_problem(whole) is None
+    assert hubcache.safetensors_problem(whole) is None
     data = whole.read_bytes()
     whole.write_bytes(data[:cut])
-    assert loading.safetensors_problem(whole) is not None
+    assert hubcache.safetensors_problem(whole) is not None
 
 
 def test_nothing_cached_is_not_a_broken_cache(monkeypatch):
     """--weights auto asks this before falling back to a stand-in: nothing cached passes."""
-    monkeypatch.setattr(loading, "cached_snapshots", lambda: [])
+    monkeypatch.setattr(hubcache, "cached_snapshots", lambda: [])
     loading.check_cache_files()

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import constants, try_to_load_from_cache
 
-from gpt2spec import harness, standin, weights
+from gpt2spec import harness, hubcache, sources, standin
 from gpt2spec.faults import catching
 
 from .conftest import ROOT, environment
@@ -40,7 +40,7 @@ def hub(standin_home: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     rev = standin.revision(standin.SEED)
-    server = Hub(standin.repo_folder(standin_home / "hub", standin.REPOS[0]) / "snapshots" / rev, rev).start()
+    server = Hub(hubcache.repo_folder(standin_home / "hub", hubcache.REPOS[0]) / "snapshots" / rev, rev).start()
     yield server
     server.stop()
 
@@ -76,7 +76,7 @@ def run(hub: Hub, tmp_path: Path, *args: str, terminal: bool = False, models: ca
 
 
 def downloaded(tmp_path: Path, name: str = "model.safetensors") -> Path | None:
-    found = [try_to_load_from_cache(repo, name, cache_dir=tmp_path / "hf" / "hub") for repo in standin.REPOS]
+    found = [try_to_load_from_cache(repo, name, cache_dir=tmp_path / "hf" / "hub") for repo in hubcache.REPOS]
     return next((Path(f) for f in found if isinstance(f, str)), None)
 
 
@@ -108,8 +108,8 @@ def test_hub_takes_the_same_download(hub, tmp_path, monkeypatch):
     """--weights hub settles on the same download as auto (what follows does not depend on the
     mode; the failing cases below run it to the end and see it never fall back)."""
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))  # empty
-    auto, hub_only = (weights.choose(mode, endpoint=hub.endpoint) for mode in ("auto", "hub"))
-    assert hub_only == weights.Choice("hub", "--weights hub: not in the cache, and the hub answered", offline=False, endpoint=hub.endpoint)
+    auto, hub_only = (sources.choose(mode, endpoint=hub.endpoint) for mode in ("auto", "hub"))
+    assert hub_only == sources.Choice("hub", "--weights hub: not in the cache, and the hub answered", offline=False, endpoint=hub.endpoint)
     assert (auto.home, auto.offline, auto.endpoint) == (hub_only.home, hub_only.offline, hub_only.endpoint)
 
 
@@ -138,7 +138,7 @@ def test_a_slow_hub_is_not_taken_for_an_unreachable_one(hub):
     huggingface_hub's downloads start, waits for the answer and does not download anything."""
     hub.faults.pause_s = 0.4
     start = time.monotonic()
-    assert weights.hub_error(hub.endpoint) is None
+    assert sources.hub_error(hub.endpoint) is None
     assert time.monotonic() - start > 1.5  # it was slow
     assert [line.split()[0] for line in hub.answered] == ["HEAD"]
 
@@ -147,7 +147,7 @@ def test_an_answer_not_from_a_hub_is_no_hub(hub):
     """Something answers, but not as a hub (here: no X-Repo-Commit, as a proxy's or captive portal's
     page): the probe says so, where a download would fail later with huggingface_hub's message."""
     hub.faults.not_a_hub = True
-    assert weights.hub_error(hub.endpoint) == f"{hub.endpoint} answered, but not as a Hugging Face hub (no X-Repo-Commit header: a proxy or a captive portal?)"
+    assert sources.hub_error(hub.endpoint) == f"{hub.endpoint} answered, but not as a Hugging Face hub (no X-Repo-Commit header: a proxy or a captive portal?)"
 
 
 def test_a_silent_hub_makes_auto_fall_back_within_seconds(hub, standin_home, tmp_path, monkeypatch):
@@ -155,11 +155,11 @@ def test_a_silent_hub_makes_auto_fall_back_within_seconds(hub, standin_home, tmp
     the probe's timeout (5 s; 1 s here, the same code waits less) and says why."""
     hub.faults.silent = True
     timeout = 1.0
-    monkeypatch.setattr(weights, "HUB_TIMEOUT_S", timeout)
+    monkeypatch.setattr(sources, "HUB_TIMEOUT_S", timeout)
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))  # empty
     monkeypatch.setattr(standin, "ensure", lambda: (standin_home, False))
     start = time.monotonic()
-    choice = weights.choose("auto", say=print, endpoint=hub.endpoint)
+    choice = sources.choose("auto", say=print, endpoint=hub.endpoint)
     assert timeout <= time.monotonic() - start < timeout + 2  # it waited the timeout, and not much more
     assert choice.standin and choice.home == standin_home
     assert choice.why == f"--weights auto: the hub is out of reach ({hub.endpoint} gave no answer within 1 s)"

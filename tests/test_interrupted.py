@@ -15,7 +15,7 @@ import safetensors.numpy
 from safetensors import SafetensorError
 from syrupy.extensions.amber.serializer import AmberDataSerializer
 
-from gpt2spec import standin
+from gpt2spec import hubcache, standin
 from gpt2spec.compare import numbers_match
 
 from .conftest import ROOT, digest, run_here, snapshots_copy
@@ -85,7 +85,7 @@ def test_a_folder_without_its_marker_is_not_complete(tiny, tmp_path):
     standin.build(tmp_path)
     assert standin.complete(tmp_path)
     assert not standin.complete(tmp_path, seed=standin.SEED + 1)
-    next(tmp_path.rglob(standin.MARKER)).unlink()
+    next(tmp_path.rglob(hubcache.MARKER)).unlink()
     assert not standin.complete(tmp_path)
     standin.build(tmp_path)
     assert standin.complete(tmp_path)

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from gpt2spec import loading, weights
+from gpt2spec import loading, sources
 
 from .conftest import copy_of, run_here
 
@@ -23,7 +23,7 @@ def test_weights_hub_offline_with_an_empty_cache(tmp_path):
     one_clear_line(result, "HF_HUB_OFFLINE=1", "no GPT-2 small", "--weights standin")
 
 
-@pytest.mark.skipif(weights.hub_error() is None, reason="this machine reaches the hub")
+@pytest.mark.skipif(sources.hub_error() is None, reason="this machine reaches the hub")
 def test_weights_hub_with_no_hub(tmp_path):
     """Online but out of reach (this machine's case): --weights hub says so at once, without ~27 s of retries."""
     result = run_here("specs/test_03_tokenization.py", "--weights", "hub", hf_home=tmp_path, online=True)

@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from gpt2spec import harness, loading, standin, weights
+from gpt2spec import harness, hubcache, loading, standin, weights
 
 from .conftest import digest
 
@@ -23,12 +23,12 @@ def test_the_generator_is_splitmix64():
 
 
 def test_the_cache_has_the_hub_layout(standin_home):
-    for repo in standin.REPOS:
+    for repo in hubcache.REPOS:
         repo_dir = standin_home / "hub" / ("models--" + repo.replace("/", "--"))
         rev = (repo_dir / "refs" / "main").read_text()
         snap = repo_dir / "snapshots" / rev
-        assert {p.name for p in snap.iterdir()} >= set(standin.SMALL_FILES) | {"model.safetensors"}
-        assert json.loads((snap / standin.MARKER).read_text())["seed"] == standin.SEED
+        assert {p.name for p in snap.iterdir()} >= set(hubcache.SMALL_FILES) | {"model.safetensors"}
+        assert json.loads((snap / hubcache.MARKER).read_text())["seed"] == standin.SEED
 
 
 def test_the_installed_transformerlens_loads_it_offline(standin_home):

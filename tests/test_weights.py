@@ -8,14 +8,14 @@ import re
 
 import pytest
 
-from gpt2spec import standin, weights
+from gpt2spec import sources, standin
 
 from .conftest import run_here
 
 SPEC = "specs/test_03_tokenization.py"
 
 
-@pytest.mark.skipif(weights.hub_error() is None, reason="this machine reaches the hub: auto takes OpenAI's weights")
+@pytest.mark.skipif(sources.hub_error() is None, reason="this machine reaches the hub: auto takes OpenAI's weights")
 def test_auto_builds_the_standin_once_when_the_hub_is_out_of_reach(tmp_path, fault_models):
     """A fresh machine with no hub and no cache: the run builds the stand-in once, says so, and passes;
     the next run reuses it."""

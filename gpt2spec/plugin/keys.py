@@ -8,7 +8,7 @@ import pytest
 
 from gpt2spec.scaling.points import Scaling
 from gpt2spec.tally import Tally
-from gpt2spec.weights import Choice
+from gpt2spec.sources import Choice
 
 DEVICES = pytest.StashKey[list]()  # the devices this run covers
 TALLY = pytest.StashKey[Tally]()  # what the summary, the page and the results are made of

@@ -13,10 +13,11 @@ from typing import Any, Callable
 import pytest
 import torch
 
-from gpt2spec import loading, outcomes, provenance, weights as whose
+from gpt2spec import hubcache, loading, outcomes, provenance, sources
 from gpt2spec.plugin.keys import CHOICE, DEVICES, FACTS, IN_EFFECT, TALLY
 from gpt2spec.run import DocumentRun, document_run
-from gpt2spec.weights import Choice, Weights, identify
+from gpt2spec.sources import Choice
+from gpt2spec.weights import Weights, identify
 
 MODEL_FIXTURES = {"model", "model_on", "run", "weights"}  # model_on: the half-precision claims ask for it alone
 
@@ -45,7 +46,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     if not needs_model(session):
         return
     try:
-        choice = whose.choose(session.config.getoption("--weights"), say=lambda line: print(line, file=sys.stderr))
+        choice = sources.choose(session.config.getoption("--weights"), say=lambda line: print(line, file=sys.stderr))
         session.config.stash[CHOICE] = choice
         session.config.stash[IN_EFFECT] = stack = contextlib.ExitStack()
         stack.enter_context(choice.in_effect())
@@ -87,7 +88,7 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
                 pytest.exit(str(error), returncode=4)
             except OSError as error:  # huggingface_hub / transformers: no network, missing files
                 if (endpoint := pytestconfig.stash[CHOICE].endpoint) is not None:
-                    pytest.exit(whose.download_failed(endpoint, error), returncode=4)
+                    pytest.exit(sources.download_failed(endpoint, error), returncode=4)
                 first = str(error).strip().splitlines()[0]
                 pytest.exit(f"could not load GPT-2 small ({first}): see README, 'Troubleshooting'", returncode=4)
             except Exception as error:  # anything else: end the run once, not once per test
@@ -106,7 +107,7 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
 
 def downloading(config: pytest.Config) -> contextlib.AbstractContextManager:
     """While GPT-2 small downloads, its progress bars reach the terminal (pytest captures the rest)."""
-    if config.stash[CHOICE].endpoint is None or loading.cache_lacks() is None:
+    if config.stash[CHOICE].endpoint is None or hubcache.cache_lacks() is None:
         return contextlib.nullcontext()
     return config.pluginmanager.getplugin("capturemanager").global_and_fixture_disabled()
 
@@ -125,7 +126,7 @@ def model(device: str, model_on: Callable[[str], Any]) -> Any:
 
 @pytest.fixture(scope="session")
 def weights(model: Any, device: str, weights_choice: Choice, pytestconfig: pytest.Config) -> Weights:
-    found = identify(model, weights_choice)
+    found = identify(model, weights_choice.describe())
     pytestconfig.stash[TALLY].weights[device] = found
     return found
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gpt2spec import loading, weights as whose
+from gpt2spec import loading, sources
 from gpt2spec.plugin.keys import CHOICE, DEVICES, LEFT_OUT
 
 # Opt-in parts, marker -> the option that runs them: each costs more than the document itself
@@ -25,7 +25,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption(
         "--weights",
-        choices=whose.MODES,
+        choices=sources.MODES,
         default="auto",
         help="whose GPT-2 small: auto (the Hugging Face cache or hub, else the stand-in, built once), "
         "hub (OpenAI's, never a stand-in), standin (seeded weights around GPT-2's real config; offline)",
