@@ -1,8 +1,8 @@
 """A claim's outcome as a short code, and the words each code is shown with.
 
 The results files store codes, never display sentences, so that rewording a summary line does not
-make every claim look "changed" to the radar. ``FORMAT`` is the results file's format version;
-``code()`` also reads the sentences that format 1 files (before codes) stored.
+make every claim look "changed" to the radar (``results.py``). ``code()`` also reads the sentences
+that format 1 files (before codes) stored.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import NoReturn
 
 import pytest
-
-FORMAT = 2
 
 PASSED = "passed"  # the claim held
 FAILED = "failed"

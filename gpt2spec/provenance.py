@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import platform
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the radar reads FIELDS and NAMES without loading torch, which the tally's types import
+    from gpt2spec.tally import Tally
 
 # What a results file says about where it ran, in the order tables show it: key -> label.
 FIELDS = {
@@ -23,12 +26,6 @@ NAMES = {
     "tl_parameters": "parameters under TransformerLens's names (In [31])",
     "named_parameters": "model.named_parameters() names",
 }
-
-
-def settings(run: dict) -> dict[str, str]:
-    """A results file's FIELDS, from its versions and provenance (one it did not record is absent)."""
-    found = {**(run.get("provenance") or {}), **run["versions"]}
-    return {key: str(found[key]) for key in FIELDS if found.get(key) is not None}
 
 
 def environment() -> dict[str, str]:
@@ -66,7 +63,7 @@ def model_facts(model: Any) -> dict[str, Any]:
     }
 
 
-def of_run(tally: Any, facts: dict[str, dict], device: str = "cpu") -> dict[str, Any]:
+def of_run(tally: Tally, facts: dict[str, dict], device: str = "cpu") -> dict[str, Any]:
     """The provenance of one run: its environment, and on ``device`` (the results' device, CPU)
     the model's facts, the fingerprint's verdict on whose weights and the document run's cache keys."""
     model = facts.get(device, {})

@@ -9,7 +9,7 @@ import json
 import pytest
 from packaging.version import Version
 
-from gpt2spec import outcomes
+from gpt2spec import outcomes, results
 from gpt2spec.radar import compat
 from gpt2spec.provenance import FIELDS
 
@@ -44,7 +44,7 @@ def test_the_table_shows_what_each_axis_was_asked_for_and_got():
 
 def test_format_1_sentences_and_format_2_codes_give_the_same_cells():
     old, new = run(), run()
-    new["format"] = outcomes.FORMAT
+    new["format"] = results.FORMAT
     for name, entry in new["claims"].items():
         entry["outcome"] = outcomes.code(entry["outcome"])
     assert new["claims"][SKIPPED]["outcome"] == outcomes.SKIP_OPENAI and old["claims"][SKIPPED]["outcome"].startswith("skipped (")

@@ -3,15 +3,13 @@ the page (--spec-report) and the results file (--spec-results), the last two wri
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from gpt2spec import loading, page, provenance, summary, tally
+from gpt2spec import page, results, summary, tally
 from gpt2spec.plugin.keys import FACTS, TALLY
-from gpt2spec.radar import compat
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -57,7 +55,5 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if path := session.config.getoption("--spec-report"):
         extra = page.sections.gathered(session.config)  # asked now: every plugin has all it will show
         page.write(path, found, root=Path(session.config.rootpath), sections=extra)
-    if results := session.config.getoption("--spec-results"):
-        results.parent.mkdir(parents=True, exist_ok=True)
-        where = provenance.of_run(found, session.config.stash.get(FACTS, {}))
-        results.write_text(json.dumps(compat.results(found, loading.versions(), where), indent=1))
+    if path := session.config.getoption("--spec-results"):
+        results.write(path, found, session.config.stash.get(FACTS, {}))

@@ -28,6 +28,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from gpt2spec import results
 from gpt2spec.radar import index
 
 NOT_INSTALLED = 3  # exit code: the version asked for is not the one installed (README, "Exit codes")
@@ -147,12 +148,6 @@ def prepare(asks: list[str], keep: list[str], accept: bool, pip: Pip | None = No
     return axes
 
 
-def attach(axes_path: Path, results_path: Path) -> None:
-    results = json.loads(results_path.read_text())
-    results.setdefault("provenance", {})["axes"] = json.loads(axes_path.read_text())["axes"]
-    results_path.write_text(json.dumps(results, indent=1))
-
-
 def main(argv: list[str] | None = None, pip: Pip | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m gpt2spec.radar.axes", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -165,7 +160,7 @@ def main(argv: list[str] | None = None, pip: Pip | None = None) -> int:
     att.add_argument("results", type=Path)
     args = p.parse_args(argv)
     if args.command == "attach":
-        attach(args.axes, args.results)
+        results.attach_axes(args.axes, args.results)
         return 0
     try:
         axes = prepare(args.ask, args.keep, os.environ.get(ACCEPT, "") == "1", pip)

@@ -19,11 +19,12 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from gpt2spec import outcomes
+from gpt2spec import outcomes, results
 from gpt2spec.ids import relative
 from gpt2spec.radar.axes import Axis
 from gpt2spec.radar.compat import cell, row
-from gpt2spec.provenance import NAMES, settings
+from gpt2spec.provenance import NAMES
+from gpt2spec.results import settings
 SHOWN = 8  # names listed in the terminal before "and N more" (the Markdown lists all)
 
 
@@ -176,21 +177,6 @@ def markdown(c: Changes, old_path: Path, new_path: Path) -> str:
     return "\n".join(lines)
 
 
-def read(path: Path) -> dict:
-    """A results file, or a one-line reason why not."""
-    try:
-        run = json.loads(path.read_text())
-    except OSError as error:
-        raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not JSON ({error.msg}, line {error.lineno}): give a file written by pytest --spec-results") from None
-    if not isinstance(run, dict) or not isinstance(run.get("claims"), dict) or "transformer_lens" not in run.get("versions", {}):
-        raise ValueError(f"{path} is not a results file: give one written by pytest --spec-results")
-    if run.get("format", 1) > outcomes.FORMAT:
-        raise ValueError(f"{path} is results format {run['format']}, newer than this gpt2spec reads ({outcomes.FORMAT}): update gpt2spec")
-    return run
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m gpt2spec.radar.changes", description=__doc__.split("\n\n")[0])
     p.add_argument("old", type=Path, help="the results to compare with (e.g. results/tl-4.3.json)")
@@ -198,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--output", type=Path, help="also write the account as Markdown here")
     args = p.parse_args(argv)
     try:
-        old, new = read(args.old), read(args.new)
+        old, new = results.read(args.old), results.read(args.new)
     except ValueError as error:
         p.error(str(error))
     found = compare(old, new)

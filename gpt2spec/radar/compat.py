@@ -14,40 +14,11 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
-
 from packaging.version import Version
 
-from gpt2spec import compare, outcomes, provenance
+from gpt2spec import outcomes, provenance, results
 from gpt2spec.ids import relative
 from gpt2spec.radar.axes import Axis
-
-
-def drift(comparisons: list[dict]) -> float | None:
-    """The largest |observed - recorded| over the numbers of a claim's snapshot comparisons."""
-    worst = None
-    for c in comparisons:
-        if not c.get("expected") or not c.get("observed"):
-            continue
-        for d in compare.paired(str(c["observed"]), str(c["expected"])) or []:
-            worst = d.off if worst is None else max(worst, d.off)
-    return worst
-
-
-def results(tally: Any, versions: dict[str, str], where: dict | None = None) -> dict:
-    """What one run found, claim by claim (its CPU records: the device does not change a claim),
-    and where it ran (``gpt2spec.provenance.of_run``)."""
-    claims: dict[str, dict] = {}
-    for r in tally.records.values():
-        if r.outcome == "not run" or (r.device and r.device != "cpu"):
-            continue
-        claims[r.claim] = {
-            "outcome": outcomes.code(tally.kind(r)),
-            "reason": r.reason,
-            "versioned": r.versioned,
-            "drift": drift([c for c in r.comparisons if c["kind"] == "baseline"]),
-        }
-    return {"format": outcomes.FORMAT, "versions": versions, "provenance": where or {}, "claims": claims}
 
 
 def escape(text: str) -> str:
@@ -62,7 +33,7 @@ def row(*cells: str) -> str:
 def provenance_rows(runs: list[dict]) -> list[str]:
     """Where each run ran, one row per fact (``provenance.FIELDS``; "-" where a run did not record it),
     then what each axis package was asked for and what was installed (``gpt2spec.radar.axes``)."""
-    found = [provenance.settings(r) for r in runs]
+    found = [results.settings(r) for r in runs]
     rows = [row(label, *(f.get(key, "-") for f in found)) for key, label in provenance.FIELDS.items() if key != "transformer_lens"]
     axes = [{a["package"]: a for a in (r.get("provenance") or {}).get("axes", [])} for r in runs]
     for package in dict.fromkeys(p for a in axes for p in a):

@@ -1,0 +1,83 @@
+"""The results file (``pytest --spec-results PATH``): one run's claims, their outcome codes and drift,
+and where it ran. Written from a run here, read here (with one line for a file that is not one), by
+``changes``, ``compat`` and the bisection alike.
+
+Format 2 stores outcome codes (``outcomes.py``); format 1 (before codes) stored display sentences,
+which ``outcomes.code`` still reads. A file from a newer format is refused, with what to do.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gpt2spec import compare, outcomes, provenance
+
+if TYPE_CHECKING:  # the radar reads results files without loading torch, which the tally's types import
+    from gpt2spec.tally import Tally
+
+FORMAT = 2
+
+
+def drift(comparisons: list[dict]) -> float | None:
+    """The largest |observed - recorded| over the numbers of a claim's snapshot comparisons."""
+    worst = None
+    for c in comparisons:
+        if not c.get("expected") or not c.get("observed"):
+            continue
+        for d in compare.paired(str(c["observed"]), str(c["expected"])) or []:
+            worst = d.off if worst is None else max(worst, d.off)
+    return worst
+
+
+def of_run(tally: Tally, versions: dict[str, str], where: dict | None = None) -> dict:
+    """What one run found, claim by claim (its CPU records: the device does not change a claim),
+    and where it ran (``provenance.of_run``)."""
+    claims: dict[str, dict] = {}
+    for r in tally.records.values():
+        if r.outcome == "not run" or (r.device and r.device != "cpu"):
+            continue
+        claims[r.claim] = {
+            "outcome": outcomes.code(tally.kind(r)),
+            "reason": r.reason,
+            "versioned": r.versioned,
+            "drift": drift([c for c in r.comparisons if c["kind"] == "baseline"]),
+        }
+    return {"format": FORMAT, "versions": versions, "provenance": where or {}, "claims": claims}
+
+
+def write(path: Path, tally: Tally, facts: dict[str, dict]) -> None:
+    """The results of ``tally``'s run at ``path``; ``facts``: device -> what its loaded model is (``provenance.model_facts``)."""
+    from gpt2spec import loading
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(of_run(tally, loading.versions(), provenance.of_run(tally, facts)), indent=1))
+
+
+def read(path: Path) -> dict:
+    """A results file, or a one-line reason why not."""
+    try:
+        run = json.loads(path.read_text())
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not JSON ({error.msg}, line {error.lineno}): give a file written by pytest --spec-results") from None
+    if not isinstance(run, dict) or not isinstance(run.get("claims"), dict) or "transformer_lens" not in run.get("versions", {}):
+        raise ValueError(f"{path} is not a results file: give one written by pytest --spec-results")
+    if run.get("format", 1) > FORMAT:
+        raise ValueError(f"{path} is results format {run['format']}, newer than this gpt2spec reads ({FORMAT}): update gpt2spec")
+    return run
+
+
+def settings(run: dict) -> dict[str, str]:
+    """A results file's ``provenance.FIELDS``, from its versions and provenance (one it did not record is absent)."""
+    found = {**(run.get("provenance") or {}), **run["versions"]}
+    return {key: str(found[key]) for key in provenance.FIELDS if found.get(key) is not None}
+
+
+def attach_axes(axes_path: Path, results_path: Path) -> None:
+    """Put what a nox session asked for and installed (``radar.axes``' AXES.json) into a results file's provenance."""
+    found: dict[str, Any] = json.loads(results_path.read_text())
+    found.setdefault("provenance", {})["axes"] = json.loads(axes_path.read_text())["axes"]
+    results_path.write_text(json.dumps(found, indent=1))
