@@ -13,7 +13,7 @@ from typing import Any, Callable
 import pytest
 import torch
 
-from gpt2spec import loading, outcomes, provenance, weights as whose
+from gpt2spec import loading, outcomes, paths, provenance, weights as whose
 from gpt2spec.plugin.keys import CHOICE, DEVICES, FACTS, IN_EFFECT, REPORT
 from gpt2spec.run import DocumentRun, document_run
 from gpt2spec.weights import Choice, Weights, identify
@@ -44,14 +44,18 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     own tests need none."""
     if not needs_model(session):
         return
+    hf_cache = "the Hugging Face cache (HF_HOME)"
     try:
+        paths.folder(loading.hf_home(), hf_cache, "set HF_HOME to a folder", writable=False)  # read even for a stand-in
         choice = whose.choose(session.config.getoption("--weights"), say=lambda line: print(line, file=sys.stderr))
+        if choice.endpoint is not None:  # GPT-2 small downloads into it
+            paths.folder(loading.hf_home(), hf_cache, "set HF_HOME to a folder you can write, or run --weights standin")
         session.config.stash[CHOICE] = choice
         session.config.stash[IN_EFFECT] = stack = contextlib.ExitStack()
         stack.enter_context(choice.in_effect())
         loading.check_offline_cache()
         loading.check_cache_files()
-    except loading.SetupError as error:
+    except (loading.SetupError, paths.BadPath) as error:
         raise pytest.UsageError(str(error)) from None
 
 
