@@ -12,14 +12,13 @@ can gate on it), 0 otherwise.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.version import Version
 
-from gpt2spec import outcomes, radar
+from gpt2spec import outcomes, paths, radar
 from gpt2spec.compat import cell, row
 from gpt2spec.provenance import NAMES, settings
 SHOWN = 8  # names listed in the terminal before "and N more" (the Markdown lists all)
@@ -180,13 +179,10 @@ def markdown(c: Changes, old_path: Path, new_path: Path) -> str:
 
 def read(path: Path) -> dict:
     """A results file, or a one-line reason why not."""
-    try:
-        run = json.loads(path.read_text())
-    except OSError as error:
-        raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not JSON ({error.msg}, line {error.lineno}): give a file written by pytest --spec-results") from None
-    if not isinstance(run, dict) or not isinstance(run.get("claims"), dict) or "transformer_lens" not in run.get("versions", {}):
+    run = paths.read_json(path, "a file written by pytest --spec-results")
+    fields = run if isinstance(run, dict) else {}
+    versions, claims, number = fields.get("versions"), fields.get("claims"), fields.get("format", 1)
+    if not (isinstance(versions, dict) and "transformer_lens" in versions and isinstance(claims, dict) and isinstance(number, int)):
         raise ValueError(f"{path} is not a results file: give one written by pytest --spec-results")
     if run.get("format", 1) > outcomes.FORMAT:
         raise ValueError(f"{path} is results format {run['format']}, newer than this gpt2spec reads ({outcomes.FORMAT}): update gpt2spec")
@@ -200,9 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--output", type=Path, help="also write the account as Markdown here")
     args = p.parse_args(argv)
     try:
+        if args.output:
+            paths.output_file(args.output, "-o", "CHANGES.md")
         old, new = read(args.old), read(args.new)
     except ValueError as error:
-        p.error(str(error))
+        paths.refuse(p, error)
     found = compare(old, new)
     print(text(found, args.old, args.new))
     if args.output:

@@ -28,7 +28,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from gpt2spec import index
+from gpt2spec import index, paths
 
 NOT_INSTALLED = 3  # exit code: the version asked for is not the one installed (README, "Exit codes")
 ACCEPT = "GPT2SPEC_ACCEPT_INSTALLABLE"  # set to 1: run on the newest installable instead, and say so
@@ -147,9 +147,18 @@ def prepare(asks: list[str], keep: list[str], accept: bool, pip: Pip | None = No
     return axes
 
 
+AXES = "a file written by python -m gpt2spec.radar prepare"
+
+
 def attach(axes_path: Path, results_path: Path) -> None:
-    results = json.loads(results_path.read_text())
-    results.setdefault("provenance", {})["axes"] = json.loads(axes_path.read_text())["axes"]
+    """Put the axes into the results' provenance; a file that is not what it should be raises BadPath."""
+    from gpt2spec.changes import read  # the results file's reader (changes imports this module)
+
+    results, axes = read(results_path), paths.read_json(axes_path, AXES)
+    if not isinstance(axes, dict) or not isinstance(axes.get("axes"), list):
+        raise paths.BadPath(f"{axes_path} is not a list of axes: give {AXES}")
+    paths.output_file(results_path, "RESULTS", "results.json")
+    results.setdefault("provenance", {})["axes"] = axes["axes"]
     results_path.write_text(json.dumps(results, indent=1))
 
 
@@ -164,9 +173,13 @@ def main(argv: list[str] | None = None, pip: Pip | None = None) -> int:
     att.add_argument("axes", type=Path)
     att.add_argument("results", type=Path)
     args = p.parse_args(argv)
-    if args.command == "attach":
-        attach(args.axes, args.results)
-        return 0
+    try:
+        if args.command == "attach":
+            attach(args.axes, args.results)
+            return 0
+        paths.output_file(args.axes, "AXES", "axes.json")  # before the installs, not after
+    except ValueError as error:
+        paths.refuse(p, error)
     try:
         axes = prepare(args.ask, args.keep, os.environ.get(ACCEPT, "") == "1", pip)
     except ValueError as error:
