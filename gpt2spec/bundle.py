@@ -28,6 +28,8 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
+from gpt2spec import paths
+
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE = Path(__file__).resolve().parent / "data" / "gpu-image.txt"
 PYTHON = "3.12"
@@ -163,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m gpt2spec.bundle", description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="a new folder for the bundle")
     args = parser.parse_args(argv)
+    try:
+        paths.folder(args.out, "OUT", "name a new folder you can write")
+    except paths.BadPath as error:
+        paths.refuse(parser, error)
     if args.out.exists() and any(args.out.iterdir()):
         print(f"gpt2spec.bundle: {args.out} exists and is not empty: name a new folder", file=sys.stderr)
         return 2

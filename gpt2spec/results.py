@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gpt2spec import compare, outcomes, provenance
+from gpt2spec import compare, outcomes, paths, provenance
 
 if TYPE_CHECKING:  # the radar reads results files without loading torch, which the tally's types import
     from gpt2spec.tally import Tally
@@ -56,17 +56,14 @@ def write(path: Path, tally: Tally, facts: dict[str, dict]) -> None:
 
 
 def read(path: Path) -> dict:
-    """A results file, or a one-line reason why not."""
-    try:
-        run = json.loads(path.read_text())
-    except OSError as error:
-        raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path} is not JSON ({error.msg}, line {error.lineno}): give a file written by pytest --spec-results") from None
-    if not isinstance(run, dict) or not isinstance(run.get("claims"), dict) or "transformer_lens" not in run.get("versions", {}):
+    """A results file, or a one-line reason why not (paths.BadPath, a ValueError)."""
+    run = paths.read_json(path, "a file written by pytest --spec-results")
+    fields = run if isinstance(run, dict) else {}
+    versions, claims, number = fields.get("versions"), fields.get("claims"), fields.get("format", 1)
+    if not (isinstance(versions, dict) and "transformer_lens" in versions and isinstance(claims, dict) and isinstance(number, int)):
         raise ValueError(f"{path} is not a results file: give one written by pytest --spec-results")
-    if run.get("format", 1) > FORMAT:
-        raise ValueError(f"{path} is results format {run['format']}, newer than this gpt2spec reads ({FORMAT}): update gpt2spec")
+    if number > FORMAT:
+        raise ValueError(f"{path} is results format {number}, newer than this gpt2spec reads ({FORMAT}): update gpt2spec")
     return run
 
 
@@ -76,8 +73,15 @@ def settings(run: dict) -> dict[str, str]:
     return {key: str(found[key]) for key in provenance.FIELDS if found.get(key) is not None}
 
 
+AXES = "a file written by python -m gpt2spec.radar.axes prepare"
+
+
 def attach_axes(axes_path: Path, results_path: Path) -> None:
-    """Put what a nox session asked for and installed (``radar.axes``' AXES.json) into a results file's provenance."""
-    found: dict[str, Any] = json.loads(results_path.read_text())
-    found.setdefault("provenance", {})["axes"] = json.loads(axes_path.read_text())["axes"]
+    """Put what a nox session asked for and installed (``radar.axes``' AXES.json) into a results file's
+    provenance; a file that is not what it should be raises paths.BadPath (one line)."""
+    found, axes = read(results_path), paths.read_json(axes_path, AXES)
+    if not isinstance(axes, dict) or not isinstance(axes.get("axes"), list):
+        raise paths.BadPath(f"{axes_path} is not a list of axes: give {AXES}")
+    paths.output_file(results_path, "RESULTS", "results.json")
+    found.setdefault("provenance", {})["axes"] = axes["axes"]
     results_path.write_text(json.dumps(found, indent=1))

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock
 
+from gpt2spec import paths
 from gpt2spec.hubcache import MARKER, REPOS, SMALL_FILES, repo_folder  # the cache's facts, shared with the loader
 
 SEED = 20240101
@@ -194,6 +195,8 @@ def ensure(seed: int = SEED, root: Path | None = None) -> tuple[Path, bool]:
     home = (root or cache_root()) / f"standin-seed{seed}"
     if complete(home, seed):
         return home, False
+    what = "GPT2SPEC_CACHE" if root is None and os.environ.get("GPT2SPEC_CACHE") else "the stand-in's cache"
+    paths.folder(home, what, "set GPT2SPEC_CACHE to a folder you can write (the stand-in is built there)")
     with lock(home):  # another run may be building it right now: wait, then look again
         if complete(home, seed):
             return home, False
@@ -210,6 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--source", type=Path, default=PACKAGED, help="folder with GPT-2's config and tokenizer files (default: the packaged copy)")
     p.add_argument("--seed", type=int, default=SEED)
     args = p.parse_args(argv)
+    try:
+        paths.folder(args.hf_home, "HF_HOME", "name a folder you can write")
+    except paths.BadPath as error:
+        paths.refuse(p, error)
     from safetensors import SafetensorError
 
     try:

@@ -163,3 +163,13 @@ def test_a_silent_hub_makes_auto_fall_back_within_seconds(hub, standin_home, tmp
     assert timeout <= time.monotonic() - start < timeout + 2  # it waited the timeout, and not much more
     assert choice.standin and choice.home == standin_home
     assert choice.why == f"--weights auto: the hub is out of reach ({hub.endpoint} gave no answer within 1 s)"
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs Linux's /proc, where nothing can be created")
+def test_a_cache_that_cannot_be_written_is_one_line_before_the_download(hub, tmp_path):
+    """The hub answers but HF_HOME cannot take GPT-2 small: said before the download, not when it fails."""
+    env = environment(Path("/proc/hf"), True, tmp_path / "standin") | {"HF_ENDPOINT": hub.endpoint}
+    done = catching.run_pytest([*OPTIONS, *CLAIMS], None, environ=env)
+    assert done.code == 4 and "Traceback" not in done.output, done.output
+    assert "ERROR: the Hugging Face cache (HF_HOME) /proc/hf: nothing can be written in /proc" in done.output
+    assert "--weights standin" in done.output

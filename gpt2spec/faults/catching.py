@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import pytest
 import torch
 
-from gpt2spec import document, loading, outcomes
+from gpt2spec import document, loading, outcomes, paths
 from gpt2spec.faults import FAULTS, Fault, setting
 from gpt2spec.harness import Run, Verdicts, run_pytest
 from gpt2spec.ids import NodeId, cell_label
@@ -176,6 +176,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown := [n for n in options.names if n not in FAULTS]:
         parser.error(f"no fault named {', '.join(unknown)}: choose from {', '.join(FAULTS)}")
     page = options.spec_report.resolve() if options.spec_report else None  # the runs start in the project's root
+    if page:
+        try:  # before the runs (minutes), not after
+            paths.output_file(page, "--spec-report", "page.html")
+        except paths.BadPath as error:
+            paths.refuse(parser, error)
     runs = run_all(None, options.names or None, *pytest_args, page=page)
     print(f"{'fault':<30} the claims that caught it (failed where the unbroken model passed), by cell")
     for line in table(runs):

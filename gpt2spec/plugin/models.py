@@ -13,7 +13,7 @@ from typing import Any, Callable
 import pytest
 import torch
 
-from gpt2spec import hubcache, loading, outcomes, provenance, sources
+from gpt2spec import hubcache, loading, outcomes, paths, provenance, sources
 from gpt2spec.plugin.keys import CHOICE, DEVICES, FACTS, IN_EFFECT, TALLY
 from gpt2spec.run import DocumentRun, document_run
 from gpt2spec.sources import Choice
@@ -45,14 +45,18 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     own tests need none."""
     if not needs_model(session):
         return
+    hf_cache = "the Hugging Face cache (HF_HOME)"
     try:
+        paths.folder(hubcache.hf_home(), hf_cache, "set HF_HOME to a folder", writable=False)  # read even for a stand-in
         choice = sources.choose(session.config.getoption("--weights"), say=lambda line: print(line, file=sys.stderr))
+        if choice.endpoint is not None:  # GPT-2 small downloads into it
+            paths.folder(hubcache.hf_home(), hf_cache, "set HF_HOME to a folder you can write, or run --weights standin")
         session.config.stash[CHOICE] = choice
         session.config.stash[IN_EFFECT] = stack = contextlib.ExitStack()
         stack.enter_context(choice.in_effect())
         loading.check_offline_cache()
         loading.check_cache_files()
-    except loading.SetupError as error:
+    except (loading.SetupError, paths.BadPath) as error:
         raise pytest.UsageError(str(error)) from None
 
 

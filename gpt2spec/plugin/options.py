@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from gpt2spec import loading, sources
+from gpt2spec import loading, paths, sources
 from gpt2spec.plugin.keys import CHOICE, DEVICES, LEFT_OUT
 
 # Opt-in parts, marker -> the option that runs them: each costs more than the document itself
 # (the scaling grid takes minutes; half precision loads the model twice more).
 OPT_IN = {"scaling": "--scaling", "half_precision": "--half-precision"}
+OUTPUTS = {"--spec-report": "page.html", "--spec-results": "results.json"}  # the files a run writes at its end
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -68,9 +69,12 @@ def pytest_configure(config: pytest.Config) -> None:
             "file are gathered in one process, and each worker would load GPT-2 small again; run without -n"
         )
     try:
+        for option, example in OUTPUTS.items():  # now, not after the run has been paid for
+            if path := config.getoption(option):
+                paths.output_file(path, option, example)
         loading.check_supported()
         config.stash[DEVICES] = loading.resolve_device(config.getoption("--device"))
-    except loading.SetupError as error:
+    except (loading.SetupError, paths.BadPath) as error:
         raise pytest.UsageError(str(error)) from None
 
 

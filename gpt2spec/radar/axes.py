@@ -28,7 +28,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from gpt2spec import results
+from gpt2spec import paths, results
 from gpt2spec.radar import index
 
 NOT_INSTALLED = 3  # exit code: the version asked for is not the one installed (README, "Exit codes")
@@ -159,9 +159,13 @@ def main(argv: list[str] | None = None, pip: Pip | None = None) -> int:
     att.add_argument("axes", type=Path)
     att.add_argument("results", type=Path)
     args = p.parse_args(argv)
-    if args.command == "attach":
-        results.attach_axes(args.axes, args.results)
-        return 0
+    try:
+        if args.command == "attach":
+            results.attach_axes(args.axes, args.results)
+            return 0
+        paths.output_file(args.axes, "AXES", "axes.json")  # before the installs, not after
+    except ValueError as error:
+        paths.refuse(p, error)
     try:
         axes = prepare(args.ask, args.keep, os.environ.get(ACCEPT, "") == "1", pip)
     except ValueError as error:

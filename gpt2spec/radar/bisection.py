@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from packaging.version import Version
 
+from gpt2spec import paths, results as results_file
 from gpt2spec.ids import relative
 from gpt2spec.radar import causes, changes, compat, index
 
@@ -62,7 +63,7 @@ class Runner:
     def cached(self, version: Version) -> Release | None:
         results, failed = self.paths(version)
         if results.exists():
-            return Release(version, json.loads(results.read_text()))
+            return Release(version, results_file.read(results))
         if failed.exists():
             return Release(version, None, failed.read_text().strip())
         return None
@@ -171,12 +172,17 @@ def main(argv: list[str] | None = None) -> int:
     args, pytest_args = p.parse_known_args(argv)
     if args.old >= args.new:
         p.error(f"OLD ({args.old}) must be older than NEW ({args.new})")
+    out = args.output or HISTORY / f"{args.package}-{args.old}-{args.new}.json"
+    try:  # before the installs and runs, not after
+        paths.output_file(out, "-o", f"{args.package}-{args.old}-{args.new}.json")
+        paths.folder(args.cache, "--cache")
+    except paths.BadPath as error:
+        paths.refuse(p, error)
     try:
         found = bisect(args.package, args.old, args.new, Runner(args.package, args.cache, args.torch, pytest_args))
     except ValueError as error:
         print(f"bisect: {error}", file=sys.stderr)
         return 2
-    out = args.output or HISTORY / f"{args.package}-{args.old}-{args.new}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(found, indent=1) + "\n")
     print(text(found))

@@ -12,14 +12,13 @@ can gate on it), 0 otherwise.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.version import Version
 
-from gpt2spec import outcomes, results
+from gpt2spec import outcomes, paths, results
 from gpt2spec.ids import relative
 from gpt2spec.radar.axes import Axis
 from gpt2spec.radar.compat import cell, row
@@ -184,9 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("-o", "--output", type=Path, help="also write the account as Markdown here")
     args = p.parse_args(argv)
     try:
+        if args.output:
+            paths.output_file(args.output, "-o", "CHANGES.md")
         old, new = results.read(args.old), results.read(args.new)
     except ValueError as error:
-        p.error(str(error))
+        paths.refuse(p, error)
     found = compare(old, new)
     print(text(found, args.old, args.new))
     if args.output:

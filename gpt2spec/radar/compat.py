@@ -11,12 +11,11 @@ shows its size even while it is inside the tolerance.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from packaging.version import Version
 
-from gpt2spec import outcomes, provenance, results
+from gpt2spec import outcomes, paths, provenance, results
 from gpt2spec.ids import relative
 from gpt2spec.radar.axes import Axis
 
@@ -134,15 +133,31 @@ def history(found: list[dict]) -> str:
     return "\n".join(lines)
 
 
+BISECTED = "a file written by python -m gpt2spec.radar.bisection (results/history/)"
+
+
+def read_history(path: Path) -> dict:
+    """What one bisect found, or BadPath saying why not."""
+    found = paths.read_json(path, BISECTED)
+    if not isinstance(found, dict) or not {"package", "old", "new", "releases", "ran", "not_installed", "changes", "notes"} <= found.keys():
+        raise paths.BadPath(f"{path} is not a bisect's finding: give {BISECTED}")
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m gpt2spec.radar.compat", description=__doc__.split("\n\n")[0])
     p.add_argument("results", nargs="+", type=Path, help="files written by pytest --spec-results")
     p.add_argument("--history", nargs="*", type=Path, default=[], help="what bisects found (results/history/*.json)")
     p.add_argument("-o", "--output", type=Path, default=Path("COMPATIBILITY.md"))
     args = p.parse_args(argv)
-    page = table([json.loads(path.read_text()) for path in args.results])
-    if args.history:
-        page += "\n" + history([json.loads(path.read_text()) for path in args.history])
+    try:
+        paths.output_file(args.output, "-o", "COMPATIBILITY.md")
+        runs, found = [results.read(path) for path in args.results], [read_history(path) for path in args.history]
+    except ValueError as error:
+        paths.refuse(p, error)
+    page = table(runs)
+    if found:
+        page += "\n" + history(found)
     args.output.write_text(page)
     print(f"wrote {args.output} from {len(args.results)} runs")
     return 0
