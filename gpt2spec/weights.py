@@ -2,7 +2,8 @@
 
 The fingerprint is In [14]: the corner of the embedded example text, printed at 4 decimals on
 OpenAI's GPT-2 small. Any other weights (the stand-in, a fine-tune, a broken download) miss it.
-The cache's stand-in marker only names the seed for the header; it never decides.
+The cache's stand-in marker names the seed and the circuit built in (for the header, the baselines'
+folder, and whether claims about mechanisms run); it never decides whose weights these are.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ MODES = ("auto", "hub", "standin")  # --weights
 HUB_TIMEOUT_S = 5.0
 
 
-def standin_seed() -> int | None:
-    """The seed named by the stand-in's marker in the cached snapshot; None for any other weights."""
+def standin_marker() -> dict[str, Any] | None:
+    """The stand-in's marker in the cached snapshot (``standin.marker()``); None for any other weights."""
     marker = loading.cached_file(MARKER)
-    return json.loads(marker.read_text())["seed"] if marker else None
+    return json.loads(marker.read_text()) if marker else None
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,21 @@ class Weights:
     is_openai: bool
     deviation: float  # largest |observed - printed| over the fingerprint
     source: str  # where the loader found them, in words
+    circuit: int | None = None  # the version of the induction circuit the stand-in's marker says was built in
 
     @functools.cached_property  # asked by every snapshot comparison
     def snapshot_id(self) -> str:
         """The snapshots/ folder holding this weights' baselines."""
         if self.is_openai:
             return "openai-gpt2"
-        seed = standin_seed()
-        return f"standin-seed{seed}" if seed is not None else "other-weights"
+        marker = standin_marker()
+        return standin.name(marker["seed"], marker.get("circuit")) if marker is not None else "other-weights"
+
+    @property
+    def has_mechanisms(self) -> bool:
+        """Whether claims about mechanisms (induction heads) can run: OpenAI's weights learned them, the
+        stand-in's were built in (its marker says so); any other weights are not known to have them."""
+        return self.is_openai or self.circuit is not None
 
     @property
     def evidence(self) -> str:
@@ -113,8 +121,9 @@ class Choice:
             return f"Hugging Face cache {where.parent}, downloaded from {self.endpoint} in this run"
         if where is None:
             return f"Hugging Face cache at {loading.hf_home()} (nothing cached); {self.why}"
-        if (seed := standin_seed()) is not None:  # <home>/hub/models--*/snapshots/<rev>/
-            text = f"stand-in weights, seed {seed}, in {where.parents[4]} (offline)"
+        if (marker := standin_marker()) is not None:  # <home>/hub/models--*/snapshots/<rev>/
+            built = f", induction circuit v{marker['circuit']} built in" if marker.get("circuit") is not None else ""
+            text = f"stand-in weights, seed {marker['seed']}{built}, in {where.parents[4]} (offline)"
             return f"{text}; {self.why}" if self.standin else text
         return f"Hugging Face cache {where.parent} (offline)"
 
@@ -216,7 +225,13 @@ def identify(model: Any, choice: Choice | None = None) -> Weights:
     ]
     deviation = max(abs(value - float(printed)) for value, printed in pairs)
     matches = all(compare.within(value, printed) for value, printed in pairs)
-    return Weights(is_openai=matches, deviation=deviation, source=(choice or Choice("auto", "as configured")).describe())
+    marker = standin_marker()
+    return Weights(
+        is_openai=matches,
+        deviation=deviation,
+        source=(choice or Choice("auto", "as configured")).describe(),
+        circuit=marker.get("circuit") if marker is not None else None,
+    )
 
 
 def download_failed(endpoint: str, error: BaseException) -> str:
