@@ -49,12 +49,6 @@ class Weights:
         return standin.name(marker["seed"], marker.get("circuit")) if marker is not None else "other-weights"
 
     @property
-    def has_mechanisms(self) -> bool:
-        """Whether claims about mechanisms (induction heads) can run: OpenAI's weights learned them, the
-        stand-in's were built in (its marker says so); any other weights are not known to have them."""
-        return self.is_openai or self.circuit is not None
-
-    @property
     def evidence(self) -> str:
         cell = document.EMBEDDING_CORNER_CELL
         if self.is_openai:
