@@ -17,7 +17,7 @@ REPOS = ("openai-community/gpt2", "gpt2")  # TransformerLens 3.x asks for the fi
 SMALL_FILES = ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt")
 WEIGHTS = "model.safetensors"
 TOKENIZER = ("tokenizer.json", ("vocab.json", "merges.txt"))  # either is enough for GPT-2's tokenizer
-MARKER = "gpt2spec_standin.json"  # in a stand-in's snapshot: its seed; the fingerprint, not this, says whose weights
+MARKER = "gpt2spec_standin.json"  # in a stand-in's snapshot: its seed and circuit; the fingerprint, not this, says whose weights
 
 
 def repo_folder(hub: Path, repo: str) -> Path:
@@ -25,10 +25,17 @@ def repo_folder(hub: Path, repo: str) -> Path:
     return hub / ("models--" + repo.replace("/", "--"))
 
 
-def standin_seed() -> int | None:
-    """The seed named by the stand-in's marker in the cached snapshot; None for any other weights."""
+def standin_marker() -> dict | None:
+    """The stand-in's marker in the cached snapshot (``standin.marker()``: its seed, its circuit's
+    version); None for any other weights."""
     marker = cached_file(MARKER)
-    return json.loads(marker.read_text())["seed"] if marker else None
+    return json.loads(marker.read_text()) if marker else None
+
+
+def standin_name(seed: int, circuit: int | None) -> str:
+    """A stand-in's name: its cache folder's, and its baselines' folder in snapshots/. One built before
+    the circuit (its marker names none: ``circuit`` None) keeps the name it had."""
+    return f"standin-seed{seed}" if circuit is None else f"standin-circuit{circuit}-seed{seed}"
 
 
 def offline() -> bool:

@@ -12,20 +12,24 @@ from typing import NoReturn
 import pytest
 
 PASSED = "passed"  # the claim held
+HELD_STANDIN = "held-standin"  # a claim about a mechanism held on the stand-in's built circuit, not on OpenAI's weights
 FAILED = "failed"
 ERROR = "error"
 NO_BASELINE = "no-baseline"  # a baseline claim on weights nobody has recorded: nothing was checked
 SKIP_OPENAI = "skip-openai"  # needs OpenAI's GPT-2 weights
+SKIP_MECHANISM = "skip-mechanism"  # about a mechanism, on weights not known to have it
 SKIP_CUDA = "skip-cuda"  # no CUDA device here
 SKIPPED = "skipped"  # any other skip
 NOT_RUN = "not-run"
 
 LABELS = {
     PASSED: "verified",
+    HELD_STANDIN: "holds on the stand-in's constructed induction heads",
     FAILED: "failed",
     ERROR: "error",
     NO_BASELINE: "no baseline yet (recorded now with --snapshot-update)",
     SKIP_OPENAI: "skipped (need OpenAI's weights)",
+    SKIP_MECHANISM: "skipped (weights not known to have the mechanism)",
     SKIP_CUDA: "skipped (no CUDA)",
     SKIPPED: "skipped",
     NOT_RUN: "not run",
@@ -53,7 +57,7 @@ class Skipped(pytest.skip.Exception):
 
 
 def skip(code: str, reason: str) -> NoReturn:
-    """``pytest.skip(reason)``, recorded as ``code`` (SKIP_OPENAI, SKIP_CUDA): decided here, where the
+    """``pytest.skip(reason)``, recorded as ``code`` (SKIP_OPENAI, SKIP_MECHANISM, SKIP_CUDA): decided here, where the
     skip happens, never read back from the words of the reason."""
     raise Skipped(reason, code)
 

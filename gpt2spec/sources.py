@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gpt2spec import hubcache, loading, standin
-from gpt2spec.hubcache import standin_seed
+from gpt2spec.hubcache import standin_marker
 
 MODES = ("auto", "hub", "standin")  # --weights
 # How long `auto` waits for the hub before it takes the stand-in. A reachable hub answers a
@@ -77,8 +77,9 @@ class Choice:
             return f"Hugging Face cache {where.parent}, downloaded from {self.endpoint} in this run"
         if where is None:
             return f"Hugging Face cache at {hubcache.hf_home()} (nothing cached); {self.why}"
-        if (seed := standin_seed()) is not None:  # <home>/hub/models--*/snapshots/<rev>/
-            text = f"stand-in weights, seed {seed}, in {where.parents[4]} (offline)"
+        if (marker := standin_marker()) is not None:  # <home>/hub/models--*/snapshots/<rev>/
+            built = f", induction circuit v{marker['circuit']} built in" if marker.get("circuit") is not None else ""
+            text = f"stand-in weights, seed {marker['seed']}{built}, in {where.parents[4]} (offline)"
             return f"{text}; {self.why}" if self.standin else text
         return f"Hugging Face cache {where.parent} (offline)"
 

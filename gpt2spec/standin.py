@@ -6,7 +6,9 @@ TransformerLens's own loaders run unchanged with ``HF_HOME=<dir> HF_HUB_OFFLINE=
 
 The weights come from SplitMix64, a counter-based integer hash computed in numpy ``uint64``
 arithmetic: no library RNG whose stream could change between versions, no torch, no device.
-Two builds with the same seed are byte-identical on any machine.
+Into that noise ``circuit.py`` writes an induction circuit by hand (a previous-token head, the
+five induction heads GPT-2 small is known for), so the document's last section has something
+to find. Two builds with the same seed are byte-identical on any machine.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from pathlib import Path
 import numpy as np
 from filelock import FileLock
 
-from gpt2spec import paths
-from gpt2spec.hubcache import MARKER, REPOS, SMALL_FILES, repo_folder  # the cache's facts, shared with the loader
+from gpt2spec import circuit, paths
+from gpt2spec.hubcache import MARKER, REPOS, SMALL_FILES, repo_folder, standin_name  # the cache's facts, shared with the loader
 
 SEED = 20240101
 PACKAGED = Path(__file__).parent / "data" / "gpt2"  # GPT-2 small's config and tokenizer, shipped
@@ -46,6 +48,13 @@ def splitmix64(counter: np.ndarray) -> np.ndarray:
         return z
 
 
+def counters(seed: int, stream: int, start: int, stop: int) -> np.ndarray:
+    """The counters of ``stream``'s numbers ``start`` to ``stop``: the stream in the high 32 bits, the index in the low."""
+    out = np.arange(start, stop, dtype=np.uint64)
+    out += np.uint64((seed * 1_000_003 + stream) & 0xFFFFFFFF) << np.uint64(32)
+    return out
+
+
 BLOCK = 1 << 17  # numbers made at a time: a block's arrays stay in the CPU's cache (all 124M at once: 3.6-4.9 s, by blocks 1.2 s)
 
 
@@ -56,13 +65,10 @@ def uniform_tensor(seed: int, stream: int, shape: tuple[int, ...], center: float
     does not depend on the platform's float arithmetic beyond IEEE single precision.
     """
     n = int(np.prod(shape))
-    base = np.uint64((seed * 1_000_003 + stream) & 0xFFFFFFFF) << np.uint64(32)
     half_width = np.float32(std * np.sqrt(3.0))  # uniform on [-a, a] has std a / sqrt(3)
     out = np.empty(n, dtype=np.float32)
     for start in range(0, n, BLOCK):
-        counter = np.arange(start, min(start + BLOCK, n), dtype=np.uint64)
-        counter += base
-        words = splitmix64(counter)
+        words = splitmix64(counters(seed, stream, start, min(start + BLOCK, n)))
         words >>= np.uint64(40)
         u = out[start : start + len(words)]
         u[:] = words  # exact: below 2^24
@@ -73,7 +79,8 @@ def uniform_tensor(seed: int, stream: int, shape: tuple[int, ...], center: float
 
 
 def gpt2_state_dict(config: dict, seed: int = SEED) -> dict[str, np.ndarray]:
-    """Every tensor of ``GPT2LMHeadModel`` (lm_head is tied to wte, as in OpenAI's file)."""
+    """Every tensor of ``GPT2LMHeadModel`` (lm_head is tied to wte, as in OpenAI's file): seeded noise,
+    with the induction circuit written in."""
     d, n_layer, vocab, n_pos = config["n_embd"], config["n_layer"], config["vocab_size"], config["n_positions"]
     shapes: dict[str, tuple[tuple[int, ...], float, float]] = {
         "transformer.wte.weight": ((vocab, d), 0.0, STD),
@@ -96,15 +103,27 @@ def gpt2_state_dict(config: dict, seed: int = SEED) -> dict[str, np.ndarray]:
             h + "mlp.c_proj.bias": ((d,), 0.0, 0.02),
         }
     shapes |= {"transformer.ln_f.weight": ((d,), 1.0, 0.1), "transformer.ln_f.bias": ((d,), 0.0, 0.02)}
-    return {
-        name: uniform_tensor(seed, stream, shape, center, std)
-        for stream, (name, (shape, center, std)) in enumerate(shapes.items())
+    state = {
+        tensor: uniform_tensor(seed, stream, shape, center, std)
+        for stream, (tensor, (shape, center, std)) in enumerate(shapes.items())
     }
+    circuit.install(state, config, seed)
+    return state
+
+
+def name(seed: int = SEED, version: int | None = circuit.VERSION) -> str:
+    """This stand-in's name (``hubcache.standin_name``), by default the one this gpt2spec builds."""
+    return standin_name(seed, version)
+
+
+def marker(seed: int = SEED) -> dict:
+    """What the marker file says: the seed, the noise, and the circuit's version (``circuit.VERSION``)."""
+    return {"seed": seed, "generator": "splitmix64-uniform", "std": STD, "circuit": circuit.VERSION}
 
 
 def revision(seed: int) -> str:
-    """A fixed 40-hex 'commit' for refs/main, derived from the seed (the hub needs one)."""
-    return hashlib.sha1(f"gpt2spec-standin-{seed}".encode()).hexdigest()
+    """A fixed 40-hex 'commit' for refs/main, derived from the seed and the circuit (the hub needs one)."""
+    return hashlib.sha1(f"gpt2spec-{name(seed)}".encode()).hexdigest()
 
 
 LOCK = ".gpt2spec-standin.lock"  # in HF_HOME: one build at a time
@@ -118,13 +137,14 @@ def lock(hf_home: Path) -> FileLock:
 
 
 def complete(hf_home: Path, seed: int = SEED) -> bool:
-    """Whether a finished stand-in of ``seed`` is there: its marker is written last, and moved in whole."""
+    """Whether a finished stand-in of ``seed``, with this circuit, is there: its marker is written last,
+    and moved in whole."""
     rev = revision(seed)
     for repo in REPOS:
         repo_dir = repo_folder(hf_home / "hub", repo)
         snap = repo_dir / "snapshots" / rev
         try:
-            if (repo_dir / "refs" / "main").read_text() != rev or json.loads((snap / MARKER).read_text())["seed"] != seed:
+            if (repo_dir / "refs" / "main").read_text() != rev or json.loads((snap / MARKER).read_text()) != marker(seed):
                 return False
         except (OSError, ValueError, KeyError, TypeError):
             return False
@@ -150,7 +170,7 @@ def write(hub: Path, source: Path, seed: int) -> None:
     for snap in snaps[1:]:  # same bytes, one copy on disk
         (snap / "model.safetensors").symlink_to(os.path.relpath(snaps[0] / "model.safetensors", snap))
     for snap in snaps:
-        (snap / MARKER).write_text(json.dumps({"seed": seed, "generator": "splitmix64-uniform", "std": STD}) + "\n")
+        (snap / MARKER).write_text(json.dumps(marker(seed)) + "\n")
 
 
 def build(hf_home: Path, source: Path = PACKAGED, seed: int = SEED) -> Path:
@@ -192,7 +212,7 @@ def cache_root() -> Path:
 def ensure(seed: int = SEED, root: Path | None = None) -> tuple[Path, bool]:
     """The stand-in of ``seed`` under ``root`` (default ``cache_root()``), built the first time only.
     Returns the folder to use as HF_HOME, and whether it was built now."""
-    home = (root or cache_root()) / f"standin-seed{seed}"
+    home = (root or cache_root()) / name(seed)
     if complete(home, seed):
         return home, False
     what = "GPT2SPEC_CACHE" if root is None and os.environ.get("GPT2SPEC_CACHE") else "the stand-in's cache"

@@ -147,16 +147,18 @@ class Tally:
                     record.comparisons.append(value)
                 elif key == "median_s":
                     record.median_s = value
-                elif key == "outcome":  # outcomes.NO_BASELINE, from the snapshot fixture
+                elif key == "outcome":  # outcomes.NO_BASELINE (the snapshot fixture), HELD_STANDIN (gating)
                     record.decided = value
 
     def kind(self, record: Record) -> str:
         """The claim's outcome code (outcomes.py): a pass that compared with no recorded baseline is
-        NO_BASELINE, never PASSED; a skip is what the code that skipped said it was."""
+        NO_BASELINE, a mechanism's pass on the stand-in HELD_STANDIN, never PASSED; a skip is what the
+        code that skipped said it was."""
         if record.outcome == "passed":
-            return outcomes.NO_BASELINE if record.decided == outcomes.NO_BASELINE else outcomes.PASSED
+            return record.decided if record.decided in (outcomes.NO_BASELINE, outcomes.HELD_STANDIN) else outcomes.PASSED
         if record.outcome == "skipped":
-            return record.decided if record.decided in (outcomes.SKIP_OPENAI, outcomes.SKIP_CUDA) else outcomes.SKIPPED
+            skips = (outcomes.SKIP_OPENAI, outcomes.SKIP_MECHANISM, outcomes.SKIP_CUDA)
+            return record.decided if record.decided in skips else outcomes.SKIPPED
         return {"failed": outcomes.FAILED, "not run": outcomes.NOT_RUN}.get(record.outcome, outcomes.code(record.outcome))
 
     def medians(self) -> dict[Row, dict[str, float]]:

@@ -2,7 +2,8 @@
 
 The fingerprint is In [14]: the corner of the embedded example text, printed at 4 decimals on
 OpenAI's GPT-2 small. Any other weights (the stand-in, a fine-tune, a broken download) miss it.
-The cache's stand-in marker only names the seed for the snapshots' folder; it never decides.
+The cache's stand-in marker names the seed and the circuit built in (for the header, the baselines'
+folder, and whether claims about mechanisms run); it never decides whose weights these are.
 Where the weights come from (``--weights``) is ``sources.py``.
 """
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gpt2spec import compare, document, loading
-from gpt2spec.hubcache import standin_seed
+from gpt2spec.hubcache import standin_marker, standin_name
 
 
 @dataclass(frozen=True)
@@ -21,14 +22,20 @@ class Weights:
     is_openai: bool
     deviation: float  # largest |observed - printed| over the fingerprint
     source: str  # where the loader found them, in words
+    circuit: int | None = None  # the version of the induction circuit the stand-in's marker says was built in
 
     @functools.cached_property  # asked by every snapshot comparison
     def snapshot_id(self) -> str:
         """The snapshots/ folder holding this weights' baselines."""
         if self.is_openai:
             return "openai-gpt2"
-        seed = standin_seed()
-        return f"standin-seed{seed}" if seed is not None else "other-weights"
+        marker = standin_marker()
+        return standin_name(marker["seed"], marker.get("circuit")) if marker is not None else "other-weights"
+
+    @property
+    def has_mechanisms(self) -> bool:
+        """Whether the document's mechanisms (induction heads) were built in: the stand-in's circuit."""
+        return self.circuit is not None
 
     @property
     def evidence(self) -> str:
@@ -53,4 +60,10 @@ def identify(model: Any, source: str = "") -> Weights:
     ]
     deviation = max(abs(value - float(printed)) for value, printed in pairs)
     matches = all(compare.within(value, printed) for value, printed in pairs)
-    return Weights(is_openai=matches, deviation=deviation, source=source)
+    marker = standin_marker()
+    return Weights(
+        is_openai=matches,
+        deviation=deviation,
+        source=source,
+        circuit=marker.get("circuit") if marker is not None else None,
+    )

@@ -84,7 +84,7 @@ def does_induction(seen: dict[str, float]) -> bool:
     return seen["paid"] > seen["even spreading"] and seen["paid"] > seen["head 0.5"]
 
 
-@pytest.mark.openai
+@pytest.mark.mechanism
 @pytest.mark.cell(39)
 @pytest.mark.parametrize("head", [pytest.param(h, id=f"head 5.{h} looks back further than head 0.5") for h in (5, 1)])
 def test_layer_5_does_induction_on_the_example(run, head, bench):
@@ -124,7 +124,7 @@ def second_repeat_predicted(halves: dict[str, Tensor]) -> bool:
 
 # The three claims below check the scores and losses computed once (the fixture ``repeated``); their
 # cost is timed by test_induction_scores_of_all_heads, so they time nothing themselves.
-@pytest.mark.openai
+@pytest.mark.mechanism
 @pytest.mark.parametrize("layer_head", [pytest.param(lh, id=f"head {lh[0]}.{lh[1]} scores above 0.4") for lh in INDUCTION_HEADS])
 def test_the_published_induction_heads(repeated, layer_head):
     """Beyond the document: GPT-2 small's induction heads 5.1, 5.5, 6.9, 7.2, 7.10 score above 0.4 on
@@ -132,7 +132,7 @@ def test_the_published_induction_heads(repeated, layer_head):
     assert is_induction_head(repeated[1], layer_head), f"score {repeated[1][layer_head].item():.3f}"
 
 
-@pytest.mark.openai
+@pytest.mark.mechanism
 def test_the_second_repeat_is_predicted(repeated):
     """Beyond the document: on BOS + r + r, the loss on the second r is far below the loss on the first
     (under half of it; ARENA 1.2 shows ~10 nats falling to ~1)."""

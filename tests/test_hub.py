@@ -169,7 +169,7 @@ def test_a_silent_hub_makes_auto_fall_back_within_seconds(hub, standin_home, tmp
 def test_a_cache_that_cannot_be_written_is_one_line_before_the_download(hub, tmp_path):
     """The hub answers but HF_HOME cannot take GPT-2 small: said before the download, not when it fails."""
     env = environment(Path("/proc/hf"), True, tmp_path / "standin") | {"HF_ENDPOINT": hub.endpoint}
-    done = catching.run_pytest([*OPTIONS, *CLAIMS], None, environ=env)
+    done = harness.run_pytest([*OPTIONS, *CLAIMS], None, environ=env)
     assert done.code == 4 and "Traceback" not in done.output, done.output
     assert "ERROR: the Hugging Face cache (HF_HOME) /proc/hf: nothing can be written in /proc" in done.output
     assert "--weights standin" in done.output

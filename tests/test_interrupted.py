@@ -106,7 +106,7 @@ def test_ctrl_c_during_snapshot_update_leaves_whole_files(standin_home, tmp_path
     the file is the old one or the new one, whole (``git diff snapshots/`` shows whole entries)."""
     copy = snapshots_copy(tmp_path / "repo")
     update = ("--rootdir", str(copy), "--device", "cpu", "specs/test_05_output.py", "-k", "actual_next_tokens", "--snapshot-update")
-    target = copy / "snapshots" / "standin-seed20240101" / "test_05_output.ambr"
+    target = copy / "snapshots" / standin.name() / "test_05_output.ambr"
     recorded = target.read_text()
     first = re.search(r"-\d+\.\d{6}", recorded).group()
     edited = recorded.replace(first, "-99.000000", 1)  # an entry --snapshot-update must rewrite

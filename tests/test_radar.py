@@ -11,7 +11,7 @@ import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from gpt2spec import snapshot
+from gpt2spec import snapshot, standin
 from gpt2spec.radar import axes, bisection, index
 
 # pip's own words, as it printed them on this machine (2 Dec 2026).
@@ -220,7 +220,7 @@ def test_the_documents_entries_are_named_and_syrupys_advice_kept_for_stale_basel
     assert report.num_unused == 0
     report = types.SimpleNamespace(unused=SnapshotCollections())
     report.unused.add(collection("document", "test_a"))
-    report.unused.add(collection("standin-seed20240101", "test_stale"))
+    report.unused.add(collection(standin.name(), "test_stale"))
     assert snapshot.set_aside_document_entries(report).startswith("1 of the document's")
     assert report.num_unused == 1  # the stale baseline keeps syrupy's count, and so its advice
     assert hasattr(SnapshotReport, "num_unused") and hasattr(SnapshotReport, "unused")  # what this relies on

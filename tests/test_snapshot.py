@@ -3,6 +3,7 @@
 
 import pytest
 
+from gpt2spec import standin
 from gpt2spec.compare import NOISE_ABS, numbers_match, tolerance, within
 from gpt2spec.ids import NodeId, without_device
 
@@ -54,7 +55,7 @@ def test_a_test_id_is_read_in_one_place():
 def test_a_corrupt_snapshot_fails_with_one_clear_line(standin_home, tmp_path, fault_models):
     """A hand-broken snapshot file: the spec fails saying which file and how to restore it."""
     copy = snapshots_copy(tmp_path / "repo")
-    target = copy / "snapshots" / "standin-seed20240101" / "test_05_output.ambr"
+    target = copy / "snapshots" / standin.name() / "test_05_output.ambr"
     target.write_text("this is not an amber file\n# name: \n")
     before = target.read_bytes()
     out = run_here(

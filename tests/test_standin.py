@@ -43,7 +43,7 @@ def test_the_installed_transformerlens_loads_it_offline(standin_home):
         folder = found.snapshot_id  # read while the stand-in's HF_HOME is in effect
     assert type(model).__name__ == ("TransformerBridge" if loading.tl_major() >= 4 else "HookedTransformer")
     assert not found.is_openai, "the fingerprint must say the stand-in is not OpenAI's"
-    assert folder == f"standin-seed{standin.SEED}"
+    assert folder == standin.name()
 
 
 class _Embedding:

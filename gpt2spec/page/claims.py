@@ -7,6 +7,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from gpt2spec import outcomes
 from gpt2spec.page.values import Value, comparison, shown
 from gpt2spec.tally import Record
 
@@ -110,7 +111,8 @@ def verdict(record: Record | None, notes: Notes) -> Verdict:
         return Verdict("not run", "not run")
     why = notes.why(record)
     if record.outcome == "passed":
-        return Verdict("passed", "✓ holds", seconds=record.median_s)
+        on = " on the stand-in's constructed induction heads" if record.decided == outcomes.HELD_STANDIN else ""
+        return Verdict("passed", "✓ holds" + on, seconds=record.median_s)
     said = "skipped" if record.outcome == "skipped" else "✗ " + record.outcome
     hidden = record.outcome == "skipped" and record.device in notes.device
     return Verdict(record.outcome, said, why=why, note=notes.note(why), hidden=hidden)

@@ -1,5 +1,9 @@
 """Claims marked ``openai`` hold only for OpenAI's GPT-2 weights: on any other they are skipped,
-loudly, or failed with ``--require-pretrained``; never passed."""
+loudly, or failed with ``--require-pretrained``; never passed.
+
+Claims marked ``mechanism`` (induction heads) run on OpenAI's weights and on a stand-in whose marker
+says the circuit was built in; a pass on the stand-in is recorded as HELD_STANDIN, never as a
+verification of OpenAI's GPT-2. On any other weights they are skipped, or failed as above."""
 
 from __future__ import annotations
 
@@ -10,18 +14,27 @@ from gpt2spec.plugin.keys import NOT_OPENAI
 from gpt2spec.weights import Weights
 
 
+def _not_here(request: pytest.FixtureRequest, code: str, reason: str) -> None:
+    if request.config.getoption("--require-pretrained"):
+        request.node.stash[NOT_OPENAI] = reason  # fails in the call phase: a failed claim, not a setup error
+        return
+    outcomes.skip(code, reason)
+
+
 @pytest.fixture(autouse=True)
-def _openai_weights_only(request: pytest.FixtureRequest) -> None:
-    if request.node.get_closest_marker("openai") is None:
+def _weights_the_claim_needs(request: pytest.FixtureRequest) -> None:
+    openai, mechanism = (request.node.get_closest_marker(name) is not None for name in ("openai", "mechanism"))
+    if not (openai or mechanism):
         return
     found: Weights = request.getfixturevalue("weights")
     if found.is_openai:
         return
-    reason = f"needs OpenAI's GPT-2 weights; these are not ({found.evidence})"
-    if request.config.getoption("--require-pretrained"):
-        request.node.stash[NOT_OPENAI] = reason  # fails in the call phase: a failed claim, not a setup error
-        return
-    outcomes.skip(outcomes.SKIP_OPENAI, reason)
+    if openai:
+        _not_here(request, outcomes.SKIP_OPENAI, f"needs OpenAI's GPT-2 weights; these are not ({found.evidence})")
+    elif found.has_mechanisms:  # the stand-in's circuit: the claim runs, and says where it held
+        request.node.user_properties.append(("outcome", outcomes.HELD_STANDIN))
+    else:
+        _not_here(request, outcomes.SKIP_MECHANISM, f"needs weights with induction heads (OpenAI's, or the stand-in's built circuit); these are neither ({found.evidence})")
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -65,7 +65,7 @@ def major(run: dict) -> int:
 
 
 def held(entry: dict) -> bool:
-    return outcomes.code(entry["outcome"]) == outcomes.PASSED
+    return outcomes.code(entry["outcome"]) in (outcomes.PASSED, outcomes.HELD_STANDIN)
 
 
 def fails(entry: dict) -> bool:

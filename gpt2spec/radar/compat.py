@@ -49,6 +49,10 @@ def cell(entry: dict | None, major: int) -> str:
         return "**FAIL**"
     if outcome == outcomes.SKIP_OPENAI:
         return "skip (OpenAI)"
+    if outcome == outcomes.HELD_STANDIN:
+        return "holds (stand-in circuit)"
+    if outcome == outcomes.SKIP_MECHANISM:
+        return "skip (mechanism)"
     if outcome == outcomes.NO_BASELINE:
         return "no baseline"
     if outcome in (outcomes.SKIP_CUDA, outcomes.SKIPPED, outcomes.NOT_RUN):
