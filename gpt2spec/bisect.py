@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 from packaging.version import Version
 
-from gpt2spec import causes, changes, compat, index
+from gpt2spec import causes, changes, compat, index, outcomes
 
 CACHE = Path(".nox") / "bisect-cache"
 HISTORY = Path("results") / "history"
@@ -61,7 +61,7 @@ class Runner:
     def cached(self, version: Version) -> Release | None:
         results, failed = self.paths(version)
         if results.exists():
-            return Release(version, json.loads(results.read_text()))
+            return Release(version, outcomes.renamed(json.loads(results.read_text())))
         if failed.exists():
             return Release(version, None, failed.read_text().strip())
         return None

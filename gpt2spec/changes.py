@@ -190,7 +190,7 @@ def read(path: Path) -> dict:
         raise ValueError(f"{path} is not a results file: give one written by pytest --spec-results")
     if run.get("format", 1) > outcomes.FORMAT:
         raise ValueError(f"{path} is results format {run['format']}, newer than this gpt2spec reads ({outcomes.FORMAT}): update gpt2spec")
-    return run
+    return outcomes.renamed(run)
 
 
 def main(argv: list[str] | None = None) -> int:

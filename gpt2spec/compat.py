@@ -154,7 +154,8 @@ def history(found: list[dict]) -> str:
             notes = f["notes"].get(c["first"])
             first = f"[{c['first']}]({notes})" if notes else c["first"]
             kind = provenance.NAMES.get(c["kind"], c["kind"])  # a name list's label, or "outcome" / "drift"
-            what = f"{kind}: `{c['what'].removeprefix('specs/')}`"
+            named = outcomes.current(c["what"]) if c["kind"] in ("outcome", "drift") else c["what"]
+            what = f"{kind}: `{named.removeprefix('specs/')}`"
             before, after = (WORD.get(v, v) if isinstance(v, bool) else v for v in (c["before"], c["after"]))
             lines.append(row(first, what, str(before), str(after), c.get("cause") or "not cited yet: see the release notes"))
         lines.append("")
@@ -167,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--history", nargs="*", type=Path, default=[], help="what bisects found (results/history/*.json)")
     p.add_argument("-o", "--output", type=Path, default=Path("COMPATIBILITY.md"))
     args = p.parse_args(argv)
-    page = table([json.loads(path.read_text()) for path in args.results])
+    page = table([outcomes.renamed(json.loads(path.read_text())) for path in args.results])
     if args.history:
         page += "\n" + history([json.loads(path.read_text()) for path in args.history])
     args.output.write_text(page)
