@@ -95,3 +95,15 @@ def test_a_renamed_claim_is_tabled_and_dated_under_its_current_name(tmp_path):
     page = (tmp_path / "COMPATIBILITY.md").read_text()
     short = lambda claim: claim.removeprefix("specs/")
     assert page.count(short(new)) == 2 and short(old) not in page
+
+
+def test_the_page_opens_with_its_summary_and_legend_then_the_table():
+    found = run()
+    found["provenance"]["weights"] = "NOT OpenAI's GPT-2 small (fingerprint In [14] is off by 0.0844)"
+    found["claims"] = {HELD: claim(), SKIPPED: claim("skip-openai")}
+    page = compat.table([found])
+    assert "- TL 4.3.0: 1 pass, 1 skip (OpenAI)" in page and "Failures: TL 4.3.0: 0." in page
+    assert "Every column ran on the stand-in" in page
+    assert page.index("- TL 4.3.0:") < page.index("| cell | meaning |") < page.index("| where it ran |") < page.index("| claim |")
+    found["provenance"]["weights"] = "OpenAI's GPT-2 small"
+    assert "Every column ran on the stand-in" not in compat.table([found])

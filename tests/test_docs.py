@@ -310,3 +310,5 @@ def notebook_commands() -> str:
         else:
             lines += [line.strip()[1:] for line in source.splitlines() if line.strip().startswith("!")]
     return "\n".join(lines)
+def test_the_readme_is_short():
+    assert len((ROOT / "README.md").read_text().splitlines()) <= 200
