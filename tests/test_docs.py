@@ -312,3 +312,26 @@ def notebook_commands() -> str:
     return "\n".join(lines)
 def test_the_readme_is_short():
     assert len((ROOT / "README.md").read_text().splitlines()) <= 200
+
+
+def test_the_notebook_is_a_clean_notebook_the_readme_links():
+    """nbformat 4's shape, checked with json alone: cells of a known type with their source as lines,
+    code cells committed without outputs, and Python that compiles once the shell lines are set aside."""
+    book = json.loads(NOTEBOOK.read_text())
+    assert book["nbformat"] == 4 and book["metadata"]["kernelspec"]["language"] == "python"
+    for cell in book["cells"]:
+        assert cell["cell_type"] in ("markdown", "code") and isinstance(cell["source"], list)
+        assert all(isinstance(line, str) for line in cell["source"])
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+            python = "".join(line for line in cell["source"] if not line.lstrip().startswith(("!", "%")))
+            compile(python, f"{NOTEBOOK.name} cell {cell.get('id')}", "exec")
+    assert "notebooks/colab.ipynb" in (ROOT / "README.md").read_text()
+
+
+def test_the_notebook_runs_the_specs_on_every_device_and_shows_the_page(facts):
+    shell = notebook_commands()
+    assert not problems(shell, facts), problems(shell, facts)
+    runs = [words for words in commands(shell) if words[0] == "pytest"]
+    assert runs and {"--device", "auto", "--spec-report"} <= set(runs[0])
+    assert "display(HTML(" in NOTEBOOK.read_text()
