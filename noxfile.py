@@ -6,8 +6,8 @@
     nox -s tl-newest transformers-oldest transformers-newest torch-oldest torch-newest   # the upgrade radar
     nox -s bisect -- transformer_lens 3.0.0 3.9.0   # which release changed what (by hand)
 
-Each session installs torch first (``TORCH_SPEC``, default ``torch==2.13.0``: the CPU wheel this
-project's machines carry; a bare ``torch`` would pull a CUDA build of several GB), then the
+Each session installs torch first (``TORCH_SPEC``, default ``torch==2.13.0``, which resolves to
+torch's CPU wheel where pip is given torch's CPU index; a bare ``torch`` would pull a CUDA build of several GB), then the
 project with that TransformerLens and only the pins it needs to import, says what each axis
 package was asked for and what it got (``prepare``: exit 3 where they differ), and runs the specs with
 ``--weights standin`` (the stand-in is built once, into the user cache, and shared by every
@@ -143,9 +143,9 @@ def transformers_newest(session: nox.Session) -> None:
     radar(session, "transformers-newest", "transformers=newest")
 
 
-# The torch axis. Only the CPU wheel on this project's machines installs without gigabytes of CUDA
-# libraries: elsewhere give torch's index the way pip takes it (PIP_EXTRA_INDEX_URL, e.g.
-# https://download.pytorch.org/whl/cpu, as the workflow does); TORCH_SPEC is what every other install keeps.
+# The torch axis. Only torch's CPU wheels install without gigabytes of CUDA libraries: give torch's
+# index the way pip takes it (PIP_EXTRA_INDEX_URL, e.g. https://download.pytorch.org/whl/cpu, as the
+# workflow does); TORCH_SPEC is what every other install keeps.
 @nox.session(name="torch-oldest")
 def torch_oldest(session: nox.Session) -> None:
     """The oldest torch the newest pinned TransformerLens declares it supports, against the committed results."""

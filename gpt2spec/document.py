@@ -1,4 +1,4 @@
-"""What the document (``../shared/seed/``) feeds the suite: its example text and the few printed
+"""What the document (the notebook this project specifies; README.md) feeds the suite: its example text and the few printed
 values the machinery itself needs. Every other printed value lives, as printed, in
 ``snapshots/document/``. Cells are cited as the notebook numbers them (``In [n]``).
 """

@@ -64,7 +64,7 @@ def read(path: Path) -> dict:
         raise ValueError(f"{path} is not a results file: give one written by pytest --spec-results")
     if number > FORMAT:
         raise ValueError(f"{path} is results format {number}, newer than this gpt2spec reads ({FORMAT}): update gpt2spec")
-    return run
+    return outcomes.renamed(run)  # claims renamed since the file was written, under their names now
 
 
 def settings(run: dict) -> dict[str, str]:

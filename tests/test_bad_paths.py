@@ -212,7 +212,7 @@ def test_an_output_a_command_cannot_write(tmp_path, capsys, no_work, name, args,
         "bisect": (bisect.main, ["transformer_lens", "3.0.0", "3.9.0"]),
         "radar": (radar.main, ["prepare"]),
         "faults": (catching.main, []),
-        "bundle": (bundle.main, []),
+        "bundle": (bundle.main, ["--packages", str(ROOT / "examples" / "gpu-image-pip-freeze.txt")]),
         "standin": (standin.main, []),
     }[name]
     code, err = command(main, [*first, *args] + (["transformers=newest"] if name == "radar" else []), capsys)

@@ -79,3 +79,32 @@ def test_committed_results_carry_their_provenance(path):
     assert provenance["cache_keys"] and provenance["tl_parameters"] and provenance["named_parameters"]
     version = Version(provenance["transformer_lens"])
     assert path.name == f"tl-{version.major}.{version.minor}.json"
+
+
+def test_a_renamed_claim_is_tabled_and_dated_under_its_current_name(tmp_path):
+    """Results and bisect findings written before a claim's rename name it as the specs do now (outcomes.RENAMED)."""
+    (old, new), = outcomes.RENAMED.items()
+    found = run()
+    found["claims"] = {old: claim()}
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(found))
+    history = tmp_path / "history.json"
+    change = {"kind": "drift", "what": old, "first": "3.0.0", "before": "0.0e+00", "after": "1.0e-06", "cause": None}
+    history.write_text(json.dumps({"package": "transformer_lens", "old": "2.18.0", "new": "3.0.0", "releases": ["2.18.0", "3.0.0"],
+                                   "ran": {}, "not_installed": {}, "changes": [change], "notes": {}}))  # fmt: skip
+    assert compat.main([str(path), "--history", str(history), "-o", str(tmp_path / "COMPATIBILITY.md")]) == 0
+    page = (tmp_path / "COMPATIBILITY.md").read_text()
+    short = lambda claim: claim.removeprefix("specs/")
+    assert page.count(short(new)) == 2 and short(old) not in page
+
+
+def test_the_page_opens_with_its_summary_and_legend_then_the_table():
+    found = run()
+    found["provenance"]["weights"] = "NOT OpenAI's GPT-2 small (fingerprint In [14] is off by 0.0844)"
+    found["claims"] = {HELD: claim(), SKIPPED: claim("skip-openai")}
+    page = compat.table([found])
+    assert "- TL 4.3.0: 1 pass, 1 skip (OpenAI)" in page and "Failures: TL 4.3.0: 0." in page
+    assert "Every column ran on the stand-in" in page
+    assert page.index("- TL 4.3.0:") < page.index("| cell | meaning |") < page.index("| where it ran |") < page.index("| claim |")
+    found["provenance"]["weights"] = "OpenAI's GPT-2 small"
+    assert "Every column ran on the stand-in" not in compat.table([found])

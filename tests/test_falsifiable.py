@@ -5,7 +5,7 @@ The specs run in this process (pytest.main), the model loaded once for the modul
 injected into it and undone after its run (harness.suite_state puts the run's global state back).
 Each fault runs only the specs named for it here, which must fail; then, every fault undone, the
 unbroken model must pass every one of them (the whole table of which claims catch which fault is
-``python -m gpt2spec.faults``; the README's test command runs all the specs unbroken).
+``python -m gpt2spec.faults``; CONTRIBUTING.md's test command runs all the specs unbroken).
 """
 
 from __future__ import annotations

@@ -2,7 +2,6 @@
 
 import html
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -11,16 +10,12 @@ import torch
 
 from gpt2spec import page
 from gpt2spec.page import figures, values
+from gpt2spec.page.screenshot import BUDGET_MS, CHROMIUM, FLAGS
 from gpt2spec.page.sections import Section
 from gpt2spec.tally import Record, Tally
 
 from .conftest import run_here
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
-]  # fmt: skip
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium; .ci/run does)"
 )
@@ -195,7 +190,7 @@ def test_a_failure_many_claims_share_is_said_once(tmp_path):
 def drawn_sizes(path: Path, profile: Path) -> tuple[str, dict[str, tuple[int, int]]]:
     """Open the page in headless Chromium; its last script writes each figure's drawn size."""
     dom = subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=30000", "--dump-dom", path.as_uri()],
+        [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={BUDGET_MS}", "--dump-dom", path.as_uri()],
         capture_output=True, text=True, timeout=300,
     ).stdout  # fmt: skip
     status = re.search(r'<body[^>]*data-figures="([^"]*)"', dom)

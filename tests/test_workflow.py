@@ -1,6 +1,6 @@
 """The upgrade-radar workflow (.github/workflows/) cannot run here: these check that it runs the
-README's own commands (every nox session, gpt2spec module and option it uses appears in a README
-code block, and every session exists), on OpenAI's weights, weekly and on demand, with the
+docs' own commands (every nox session, gpt2spec module and option it uses appears in a code block
+of README.md or docs/, and every session exists), on OpenAI's weights, weekly and on demand, with the
 Hugging Face cache kept and the page, results, COMPATIBILITY.md and what changed kept as artifacts.
 Its schema is checked in CI (check-jsonschema --builtin-schema vendor.github-workflows)."""
 
@@ -109,9 +109,10 @@ def missing_from(readme: str, used: list[list[str]]) -> list[str]:
     return sorted(set(missing))
 
 
-def test_the_workflow_runs_the_readme_commands():
-    missing = missing_from((ROOT / "README.md").read_text(), workflow_commands())
-    assert not missing, "the workflow runs what README.md does not show: " + "; ".join(missing)
+def test_the_workflow_runs_the_documented_commands():
+    docs = "\n".join(path.read_text() for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))])
+    missing = missing_from(docs, workflow_commands())
+    assert not missing, "the workflow runs what neither README.md nor docs/ shows: " + "; ".join(missing)
 
 
 def test_the_check_notices_a_command_the_readme_lacks():

@@ -31,7 +31,7 @@ from packaging.version import Version
 from gpt2spec import paths, results
 from gpt2spec.radar import index
 
-NOT_INSTALLED = 3  # exit code: the version asked for is not the one installed (README, "Exit codes")
+NOT_INSTALLED = 3  # exit code: the version asked for is not the one installed (docs/upgrade-radar.md, 'Exit codes')
 ACCEPT = "GPT2SPEC_ACCEPT_INSTALLABLE"  # set to 1: run on the newest installable instead, and say so
 WORDS = ("newest", "oldest")
 
