@@ -71,8 +71,9 @@ def prepare(session: nox.Session, name: str, *asks: str) -> Path:
     one line each (asked; offered; installed; why they differ): python -m gpt2spec.radar. A version
     asked for that pip cannot install stops the session with exit 3, unless GPT2SPEC_ACCEPT_INSTALLABLE=1."""
     asked = {"transformer_lens": "transformer_lens", "transformers": "transformers", "torch": TORCH_SPEC}
-    for ask in asks:  # PACKAGE=newest, PACKAGE=oldest or a requirement, replacing that package's default
-        asked[re.match(r"[\w.-]+", ask).group().lower().replace("-", "_")] = ask
+    for ask in asks:  # PACKAGE=newest/oldest/pre, a requirement or a path (TransformerLens), replacing that package's default
+        package = "transformer_lens" if Path(ask).exists() else re.match(r"[\w.-]+", ask).group()
+        asked[package.lower().replace("-", "_")] = ask
     axes = RESULTS / f"{name}.axes.json"
     axes.unlink(missing_ok=True)
     session.run_install("python", "-m", "gpt2spec.radar", "prepare", str(axes), *asked.values(), "--keep", TORCH_SPEC,
@@ -107,13 +108,14 @@ def pinned(session: nox.Session) -> None:
     session.install("-e", project(session), *VERSIONS[NEWEST_PINNED], TORCH_SPEC)
 
 
-def radar(session: nox.Session, name: str, *asks: str) -> None:
-    """Run the specs on what ``asks`` install (e.g. ``transformers=newest``) and report what changed."""
+def radar(session: nox.Session, name: str, *asks: str, pytest_args: list[str] | None = None) -> None:
+    """Run the specs on what ``asks`` install (e.g. ``transformers=newest``) and report what changed;
+    ``pytest_args``: what goes to pytest (default: the arguments after ``--``)."""
     axes = prepare(session, f"radar/{name}", f"transformer_lens=={NEWEST_PINNED}.*", *asks)  # asks given win
     out = RADAR / f"{name}.json"
     out.unlink(missing_ok=True)
     session.run(
-        *PYTEST, "specs", f"--spec-results={out}", *session.posargs,
+        *PYTEST, "specs", f"--spec-results={out}", *(session.posargs if pytest_args is None else pytest_args),
         success_codes=[0, 1],  # failed claims: the report below says which, against the baseline
     )  # fmt: skip
     session.run("python", "-m", "gpt2spec.radar", "attach", str(axes), str(out))
@@ -127,6 +129,33 @@ def tl_newest(session: nox.Session) -> None:
     """The newest TransformerLens (and transformers) the index offers, against the committed results."""
     pinned(session)
     radar(session, "tl-newest", "transformer_lens=newest", "transformers=newest")
+
+
+@nox.session(name="tl-pre")
+def tl_pre(session: nox.Session) -> None:
+    """The newest TransformerLens release or pre-release the index offers (pip index versions --pre), against the committed results."""
+    pinned(session)
+    radar(session, "tl-pre", "transformer_lens=pre")
+
+
+@nox.session(name="tl-ref")
+def tl_ref(session: nox.Session) -> None:
+    """Any TransformerLens pip can install, against the committed results: nox -s tl-ref -- REQUIREMENT [PYTEST ARGS...].
+
+    The first argument after ``--`` is the TransformerLens to run (``'transformer_lens @
+    git+https://github.com/TransformerLensOrg/TransformerLens@BRANCH'``, a pull request's
+    ``...@refs/pull/N/head``, a local checkout or a wheel file, or ``transformer_lens==4.2.0``); the
+    rest go to pytest, as in every other session. It installs past the project's own pin
+    (``transformer_lens<5``, kept for users): the project and its requirements first, as a user gets
+    them, then the reference in place of the release they pulled in (pip warns of the pin and goes
+    on). pip has no way to override a dependency's pin (a constraint can only narrow it), and
+    installing the project with --no-deps would mean listing its requirements twice.
+    """
+    if not session.posargs:
+        session.error("give the TransformerLens to run: nox -s tl-ref -- 'transformer_lens @ git+https://github.com/TransformerLensOrg/TransformerLens@dev'")
+    requirement, *pytest_args = session.posargs
+    pinned(session)
+    radar(session, "tl-ref", requirement, pytest_args=pytest_args)
 
 
 @nox.session(name="transformers-oldest")

@@ -39,6 +39,7 @@ class Changes:
     settings: list[tuple[str, str, str]] = field(default_factory=list)  # what differs in where they ran
     axes: list[str] = field(default_factory=list)  # the new run's axis packages: asked; offered; installed; why
     accepted: list[str] = field(default_factory=list)  # packages installed other than asked, by opt-in
+    untested: str | None = None  # the new run's TransformerLens is a major this suite has not run: its warning
 
     @property
     def empty(self) -> bool:
@@ -92,6 +93,7 @@ def compare(old: dict, new: dict) -> Changes:
     axes = [radar.Axis(**a) for a in q.get("axes", [])]
     found.axes = [a.line() for a in axes]
     found.accepted = [a.package for a in axes if a.accepted and a.missed]
+    found.untested = q.get("untested")
     for kind in NAMES:
         if kind not in p or kind not in q:
             found.unrecorded.append(kind)
@@ -120,6 +122,7 @@ def text(c: Changes, old_path: Path, new_path: Path) -> str:
     lines += [f"  ran      {a}" for a in c.axes]
     if c.accepted:
         lines.append(f"  NOTE     not what was asked for: the newest installable {', '.join(c.accepted)} (GPT2SPEC_ACCEPT_INSTALLABLE=1)")
+    lines += [f"  WARNING  {c.untested}"] if c.untested else []
     lines += [f"  setting  {k}: {a} -> {b}" for k, a, b in c.settings]
     if c.empty:
         lines.append("nothing: the same claims with the same outcomes, no drift grew, the same names")
@@ -152,6 +155,8 @@ def markdown(c: Changes, old_path: Path, new_path: Path) -> str:
     ]
     if c.axes:
         lines += ["## What this run was asked for, and what it ran", ""] + [f"- {a}" for a in c.axes] + [""]
+    if c.untested:
+        lines += [f"**Warning:** {c.untested}.", ""]
     if c.accepted:
         lines += [f"**Not what was asked for:** the newest installable {', '.join(c.accepted)} was accepted (GPT2SPEC_ACCEPT_INSTALLABLE=1).", ""]
     if c.newly_failing:
