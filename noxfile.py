@@ -18,6 +18,7 @@ the last ``--weights`` given wins.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -198,6 +199,21 @@ def bisect(session: nox.Session) -> None:
     session.install(TORCH_SPEC)
     session.install("-e", ".", TORCH_SPEC)
     session.run("python", "-m", "gpt2spec.bisect", *session.posargs, "--torch", TORCH_SPEC)
+
+
+@nox.session(python=False)
+def versus(session: nox.Session) -> None:
+    """Speed and memory across environments, paired (nox -s versus -- tl-3.9 tl-4.3 [OPTIONS]): with
+    more than two, each next pair and the first against the last. Make the environments first (nox -s
+    tl-3.9 tl-4.3, or with --install-only); uses nox's own Python, as compat does. Options after the
+    environments go to python -m gpt2spec.versus (--rounds, --long, --threads); results in .nox/results/versus/."""
+    envs = list(itertools.takewhile(lambda a: not a.startswith("-"), session.posargs))
+    options = session.posargs[len(envs):]
+    if len(envs) < 2:
+        session.error("give two environments or more: nox -s versus -- tl-3.9 tl-4.3")
+    pairs = list(zip(envs, envs[1:])) + ([(envs[0], envs[-1])] if len(envs) > 2 else [])
+    for a, b in pairs:
+        session.run(sys.executable, "-m", "gpt2spec.versus", a, b, *options)
 
 
 @nox.session(python=False)

@@ -6,7 +6,9 @@ compares two files written by ``pytest --spec-results`` (the committed ``results
 claims whose outcome changed, claims new or gone, numbers whose drift from the baseline grew
 (by how much), and cache keys or parameter names added or removed. It prints a short account,
 writes the whole one as Markdown with ``-o``, and exits 1 when a claim that held now fails (so CI
-can gate on it), 0 otherwise.
+can gate on it), 0 otherwise. ``--cost FILE`` (what ``python -m gpt2spec.versus`` measured between
+the two versions, paired) reports their speed and memory the same way: each work's ratio, and
+exit 1 where one lies wholly beyond the factor (``versus.verdict``).
 """
 
 from __future__ import annotations
@@ -183,6 +185,19 @@ def markdown(c: Changes, old_path: Path, new_path: Path) -> str:
     return "\n".join(lines)
 
 
+def cost(found: dict, path: Path, old: dict, new: dict) -> tuple[list[str], list[str]]:
+    """A versus file's rows as the terminal shows them (``versus.line``), and its regressions; a note
+    when it measured other TransformerLens versions than the two results files hold."""
+    from gpt2spec import versus
+
+    a, b = (found["sides"][s]["versions"]["transformer_lens"] for s in "AB")
+    lines = [f"  cost     TL {b} over TL {a}, paired ({path}):"]
+    if (a, b) != (old["versions"]["transformer_lens"], new["versions"]["transformer_lens"]):
+        lines.append(f"  NOTE     {path} measured TL {a} and {b}, not the two runs compared above")
+    lines += ["  " + versus.line(r, found.get("factor", versus.FACTOR)) for r in found["rows"]]
+    return lines, versus.regressions(found)
+
+
 def read(path: Path) -> dict:
     """A results file, or a one-line reason why not."""
     try:
@@ -203,18 +218,33 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("old", type=Path, help="the results to compare with (e.g. results/tl-4.3.json)")
     p.add_argument("new", type=Path, help="this run's results (pytest --spec-results)")
     p.add_argument("-o", "--output", type=Path, help="also write the account as Markdown here")
+    p.add_argument("--cost", action="append", type=Path, default=[], help="speed and memory between the two, paired (python -m gpt2spec.versus's file)")
     args = p.parse_args(argv)
     try:
+        from gpt2spec import versus
+
         old, new = read(args.old), read(args.new)
+        costs = [(path, versus.read(path)) for path in args.cost]
     except ValueError as error:
         p.error(str(error))
     found = compare(old, new)
-    print(text(found, args.old, args.new))
+    lines, slower = [text(found, args.old, args.new)], []
+    for path, measured in costs:
+        shown, regressed = cost(measured, path, old, new)
+        lines += shown
+        slower += regressed
+    if costs:
+        factor = ", ".join(sorted({str(m.get("factor", versus.FACTOR)) for _, m in costs}))
+        lines.append(f"{len(slower)} cost regression{'' if len(slower) == 1 else 's'} beyond {factor}x: {'; '.join(slower)}" if slower else f"no cost regression beyond {factor}x")
+    print("\n".join(lines))
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(markdown(found, args.old, args.new))
+        page = markdown(found, args.old, args.new)
+        if costs:
+            page += "\n## Speed and memory, paired\n\n```text\n" + "\n".join(lines[1:]) + "\n```\n"
+        args.output.write_text(page)
         print(f"wrote {args.output}")
-    return 1 if found.newly_failing else 0
+    return 1 if found.newly_failing or slower else 0
 
 
 if __name__ == "__main__":
