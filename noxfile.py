@@ -4,6 +4,9 @@
     nox -s tl-3.9               # one version
     nox -s tl-2.18 tl-3.9 tl-4.3 compat   # all, then results/ and COMPATIBILITY.md
     nox -s tl-newest transformers-oldest transformers-newest torch-oldest torch-newest   # the upgrade radar
+    nox -s tl-pre                                    # the newest release or pre-release on the index
+    nox -s tl-ref -- 'transformer_lens @ git+https://github.com/TransformerLensOrg/TransformerLens@dev'   # any pip requirement, a checkout, a wheel
+    nox -s versus -- tl-2.18 tl-3.9 tl-4.3           # speed and memory across versions, paired
     nox -s bisect -- transformer_lens 3.0.0 3.9.0   # which release changed what (by hand)
 
 Each session installs torch first (``TORCH_SPEC``, default ``torch==2.13.0``: the CPU wheel this
@@ -218,15 +221,20 @@ def versus(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def compat(session: nox.Session) -> None:
-    """results/ and COMPATIBILITY.md from the results the tl-* sessions left (run them first; uses
-    nox's own Python, which needs this project installed: pip install -e . nox). A version not run
-    this time keeps its committed results."""
+    """results/ and COMPATIBILITY.md from the results the tl-* and versus sessions left (run them first;
+    uses nox's own Python, which needs this project installed: pip install -e . nox). A version (or a
+    pair) not run this time keeps its committed results."""
     fresh = [RESULTS / f"tl-{v}.json" for v in VERSIONS if (RESULTS / f"tl-{v}.json").exists()]
-    if not fresh:
-        session.error("no results yet: run nox -s tl-2.18 tl-3.9 tl-4.3 first")
-    COMMITTED.mkdir(exist_ok=True)
+    fresh_versus = sorted((RESULTS / "versus").glob("*.json"))  # nox -s versus's
+    if not fresh and not fresh_versus:
+        session.error("no results yet: run nox -s tl-2.18 tl-3.9 tl-4.3 (and nox -s versus -- tl-2.18 tl-3.9 tl-4.3) first")
+    (COMMITTED / "versus").mkdir(parents=True, exist_ok=True)
     for path in fresh:
         shutil.copyfile(path, COMMITTED / path.name)
+    for path in fresh_versus:
+        shutil.copyfile(path, COMMITTED / "versus" / path.name)
     found = sorted(str(COMMITTED / f"tl-{v}.json") for v in VERSIONS if (COMMITTED / f"tl-{v}.json").exists())
     history = sorted(str(path) for path in (COMMITTED / "history").glob("*.json"))  # nox -s bisect's findings
-    session.run(sys.executable, "-m", "gpt2spec.compat", *found, *(["--history", *history] if history else []), "-o", "COMPATIBILITY.md")
+    versus = sorted(str(path) for path in (COMMITTED / "versus").glob("*.json"))
+    session.run(sys.executable, "-m", "gpt2spec.compat", *found, *(["--versus", *versus] if versus else []),
+                *(["--history", *history] if history else []), "-o", "COMPATIBILITY.md")  # fmt: skip

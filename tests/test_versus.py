@@ -116,3 +116,33 @@ def test_a_real_worker_loads_once_and_answers_each_request(standin_home):
         assert w.wait(timeout=60) == 0
     finally:
         w.kill()
+
+
+def test_the_bisect_finds_the_first_release_whose_cost_crossed_the_factor(monkeypatch, tmp_path):
+    from packaging.version import Version
+
+    from gpt2spec import bisect
+
+    releases = ["3.0.0", "3.1.0", "3.2.0", "3.3.0", "3.4.0"]
+    monkeypatch.setattr(bisect.index, "offered", lambda package: [Version(v) for v in releases])
+    a = [1.0 + 0.001 * i for i in range(8)]
+
+    class Canned(bisect.CostRunner):  # 3.3.0 on: run_with_cache 1.3x 3.0.0's; forward never changes
+        def install_and_run(self, version: Version) -> bisect.Release:
+            if version == self.old:
+                return super().install_and_run(version)
+            slower = 1.3 if version >= Version("3.3.0") else 1.0
+            rows = [{"time": paired.ratio({"A": a, "B": [x * s for x in a]}, "B", "A", "", label, {}).as_dict()}
+                    for label, s in (("forward, 45 tokens", 1.0), ("run_with_cache, 45 tokens", slower))]  # fmt: skip
+            return bisect.Release(version, {"factor": versus.FACTOR, "rows": rows, "sides": {"B": {"versions": {"transformer_lens": str(version)}}}})
+
+    runner = Canned("transformer_lens", tmp_path, "torch==2.13.0", Version("3.0.0"), long=0, rounds=8)
+    found = bisect.cost_bisect("transformer_lens", Version("3.0.0"), Version("3.4.0"), runner, "run_with_cache, 45 tokens")
+    (change,) = found["changes"]
+    assert (change["kind"], change["first"], change["before"]) == ("cost", "3.3.0", "within") and change["after"].startswith("1.30x (")
+    assert set(found["ran"]) == {"3.2.0", "3.3.0", "3.4.0"}  # a binary search: not every release
+    assert "| [3.3.0](" in compat.history([found]) and "cost: `run_with_cache, 45 tokens`" in compat.history([found])
+    nothing = bisect.cost_bisect("transformer_lens", Version("3.0.0"), Version("3.4.0"), runner, "forward, 45 tokens")
+    assert nothing["changes"] == []
+    with pytest.raises(ValueError, match="no work 'forward, 1024 tokens'"):
+        bisect.cost_bisect("transformer_lens", Version("3.0.0"), Version("3.4.0"), runner, "forward, 1024 tokens")
