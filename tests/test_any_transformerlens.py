@@ -131,3 +131,53 @@ def test_a_path_is_taken_as_transformerlens_and_a_wheel_by_its_name(tmp_path):
     assert radar.as_requirement(str(wheel)) == f"transformer_lens @ {wheel.as_uri()}"
     branch = "transformer_lens @ git+https://github.com/TransformerLensOrg/TransformerLens@dev"
     assert radar.as_requirement(branch) == branch and radar.parse(branch) == ("transformer_lens", branch)
+
+
+def test_nox_lists_the_pre_release_ref_and_versus_sessions():
+    from .test_workflow import nox_sessions
+
+    assert {"tl-pre", "tl-ref", "versus"} <= nox_sessions()
+
+
+def test_tl_ref_takes_its_first_argument_as_transformerlens_and_gives_the_rest_to_pytest(tmp_path, monkeypatch):
+    from .test_workflow import FakeSession, noxfile
+
+    module = noxfile()[0]
+    monkeypatch.setattr(module, "RESULTS", tmp_path)
+    for name, path in (("RADAR", "radar"), ("ROOT", ""), ("COMMITTED", "results")):
+        monkeypatch.setattr(module, name, tmp_path / path)  # the report's paths are relative to the root
+    wheel = tmp_path / f"transformer_lens-{NEXT_MAJOR}-py3-none-any.whl"
+    wheel.touch()
+    session = FakeSession([])
+    session.posargs = [str(wheel), "-k", "test_05"]
+    session.install = lambda *args: session.ran.append((("install", *args), {}))
+    session.run = lambda *args, **kwargs: session.ran.append((args, kwargs))
+    module.tl_ref(session)
+    prepared = next(args for args, _ in session.ran if args[2:4] == ("gpt2spec.radar", "prepare"))
+    assert prepared[5:8] == (str(wheel), "transformers", module.TORCH_SPEC)  # the path in place of the pinned transformer_lens
+    pytest_run = next(args for args, _ in session.ran if args[0] == "pytest")
+    assert pytest_run[-2:] == ("-k", "test_05") and str(wheel) not in pytest_run
+
+
+def test_a_prerelease_newer_than_any_release_is_what_pre_asks_for():
+    from packaging.version import Version
+
+    from .test_radar import PINNED, FakePip
+
+    pip = FakePip(PINNED)
+    pip.prereleases = lambda package: [Version(v) for v in ("4.0.0b1", "4.3.0", "5.0.0b1")]
+    (axis,) = radar.prepare(["transformer_lens=pre"], ["torch==2.13.0"], accept=False, pip=pip)
+    assert axis.target == "5.0.0b1" and pip.installs == [("transformer_lens==5.0.0b1", "torch==2.13.0")] and not axis.missed
+    assert axis.line() == "transformer_lens: asked pre (5.0.0b1); index: newest 4.3.0, oldest allowed 2.18.0; installed 5.0.0b1"
+
+
+def test_a_reference_pip_cannot_install_is_refused_with_pips_line():
+    from .test_radar import PINNED, FakePip
+
+    pip = FakePip(PINNED)
+    branch = "transformer_lens @ git+https://github.com/TransformerLensOrg/TransformerLens@no-such-branch"
+    pip.install_reference = lambda requirement, *keep: "git clone --filter=blob:none --quiet https://github.com/... did not run successfully"
+    pip.source = lambda package: None
+    (axis,) = radar.prepare([branch], ["torch==2.13.0"], accept=False, pip=pip)
+    assert axis.missed and axis.installed == "4.3.0"
+    assert axis.refusal() == f"asked for {branch} but 4.3.0 is installed: pip: git clone --filter=blob:none --quiet https://github.com/... did not run successfully"
