@@ -30,6 +30,7 @@ import json
 import os
 import re
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -124,8 +125,13 @@ class Worker:
         name = re.sub(r"[^\w.-]", "-", label)
         self.log = tempfile.NamedTemporaryFile("w+", prefix=f"versus-{name}-", suffix=".log", delete=False)
         env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+        self.failed = False  # its output is kept (and named) where it failed
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, text=True, env=env)
-        self.ready = self.answer("loading GPT-2 small")
+        try:
+            self.ready = self.answer("loading GPT-2 small")
+        except Stopped:
+            self.close()  # not yet among the sides run() stops
+            raise
         self.peak_bytes = self.ready["peak_after_load_bytes"]  # the process's peak so far; calls may raise it
 
     def answer(self, doing: str) -> dict:
@@ -133,9 +139,11 @@ class Worker:
         if not line:
             self.log.seek(0)
             said = [x for x in self.log.read().splitlines() if x.strip()]
+            self.failed = True
             raise Stopped(f"{self.label} stopped while {doing}: {said[-1] if said else 'no message'} (its output: {self.log.name})")
         found = json.loads(line)
         if "error" in found:
+            self.failed = True
             raise Stopped(f"{self.label} could not start: {found['error']} (its output: {self.log.name})")
         return found
 
@@ -158,6 +166,8 @@ class Worker:
             except (OSError, subprocess.TimeoutExpired):
                 self.process.kill()
         self.log.close()
+        if not self.failed:
+            os.unlink(self.log.name)
 
 
 def verdict(ratio: dict[str, Any] | None, factor: float = FACTOR) -> str:
@@ -209,18 +219,12 @@ def compare(a: Worker, b: Worker, long: int, rounds: int, memory_rounds: int, wa
             memory_ratio = paired.ratio(peaks, "B", "A", f"{b.label} over {a.label}", label, conditions).as_dict() if measured else None
             row = {
                 "work": work, "tokens": n, "time": time_ratio.as_dict(), "memory": memory_ratio,
-                "median_s": {"A": _median(times["A"]), "B": _median(times["B"])},
-                "median_added_bytes": {"A": _median(peaks["A"]), "B": _median(peaks["B"])} if measured else None,
+                "median_s": {"A": statistics.median(times["A"]), "B": statistics.median(times["B"])},
+                "median_added_bytes": {"A": statistics.median(peaks["A"]), "B": statistics.median(peaks["B"])} if measured else None,
             }  # fmt: skip
             say(line(row))
             rows.append(row)
     return rows
-
-
-def _median(values: list[float]) -> float:
-    import statistics
-
-    return statistics.median(values)
 
 
 def mib(n: float | None) -> str:
