@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 FORMAT = 1  # of a versus results file: bump when its fields change (read() refuses newer ones)
 # asv's default for `asv compare` (its --factor, 1.1): "the factor above or below which a result is
@@ -57,10 +57,7 @@ class Stopped(RuntimeError):
 
 
 def worker() -> int:
-    """Load GPT-2 small (the stand-in) once, say what runs, then answer requests until ``quit``.
-
-    Requests: ``{"op": "call", "work": "forward", "tokens": [...]}`` (its seconds) and
-    ``{"op": "peak", ...}`` (the peak memory it added), each answered with one JSON line."""
+    """Load GPT-2 small (the stand-in) once, say what runs, then ``serve`` requests until ``quit``."""
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # what TransformerLens and the rest print goes to stderr, not into the answers
 
@@ -68,27 +65,42 @@ def worker() -> int:
         protocol.write(json.dumps(answer) + "\n")
 
     try:
-        import torch
-
-        from gpt2spec import document, loading, memory, provenance, timing, weights
+        from gpt2spec import loading, weights
 
         choice = weights.choose("standin", say=lambda line: print(line, file=sys.stderr))
         with choice.in_effect():
             start = time.perf_counter()
             model = loading.load("cpu")
             load_s = time.perf_counter() - start
-        tokens = model.to_tokens(document.TEXT)[0].tolist()
-        send({
-            "environment": provenance.environment(), "python": sys.executable, "conditions": timing.conditions("cpu"),
-            "load_s": load_s, "peak_after_load_bytes": memory.high_water_mark(), "tokens": tokens,
-        })  # fmt: skip
+        send(ready(model, load_s))
     except Exception as error:  # noqa: BLE001 - whatever stops the load is said in one line
         send({"error": (str(error).strip().splitlines() or [type(error).__name__])[0]})
         return 2
-    for line in sys.stdin:
+    serve(model, sys.stdin, send)
+    return 0
+
+
+def ready(model: Any, load_s: float) -> dict:
+    """A worker's first answer: what it runs, where, how long the load took, its peak memory since."""
+    from gpt2spec import document, memory, provenance, timing
+
+    return {
+        "environment": provenance.environment(), "python": sys.executable, "conditions": timing.conditions("cpu"),
+        "load_s": load_s, "peak_after_load_bytes": memory.high_water_mark(), "tokens": model.to_tokens(document.TEXT)[0].tolist(),
+    }  # fmt: skip
+
+
+def serve(model: Any, lines: Iterable[str], send: Callable[[dict], None]) -> None:
+    """Answer each request line until ``quit``: ``{"op": "call", "work": "forward", "tokens": [...]}``
+    with its seconds, ``{"op": "peak", ...}`` with the peak memory the call added (``memory.peak_memory``)."""
+    import torch
+
+    from gpt2spec import memory, timing
+
+    for line in lines:
         request = json.loads(line)
         if request["op"] == "quit":
-            break
+            return
         ids = torch.tensor([request["tokens"]])
         call = {"forward": lambda: model(ids), "run_with_cache": lambda: model.run_with_cache(ids)}[request["work"]]
         if request["op"] == "call":
@@ -99,7 +111,6 @@ def worker() -> int:
             with memory.peak_memory("cpu") as seen:
                 call()  # its result dropped within the block: its memory counts
             send(seen)
-    return 0
 
 
 # -- the driver ---------------------------------------------------------------------------------

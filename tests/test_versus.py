@@ -5,8 +5,6 @@ and one real worker in this environment."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -99,23 +97,21 @@ def test_a_side_that_cannot_start_or_stops_is_said_in_one_line(fake, tmp_path, c
         versus.read(tmp_path / "not.json")
 
 
-def test_a_real_worker_loads_once_and_answers_each_request(standin_home):
-    """The worker in this environment: GPT-2 small (the stand-in) loaded, what TransformerLens prints
-    kept out of the answers, one call timed, one call's memory, then quit."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "GPT2SPEC_CACHE": str(standin_home.parent)}
-    w = subprocess.Popen([sys.executable, "-m", "gpt2spec.versus", "worker"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
-    try:
-        ready = json.loads(w.stdout.readline())
-        assert len(ready["tokens"]) == 45 and ready["load_s"] > 0 and ready["peak_after_load_bytes"] > 500e6  # 124M float32 parameters
-        for op, key in (("call", "seconds"), ("peak", "added_bytes")):
-            w.stdin.write(json.dumps({"op": op, "work": "run_with_cache", "tokens": ready["tokens"]}) + "\n")
-            w.stdin.flush()
-            assert json.loads(w.stdout.readline())[key] > 0
-        w.stdin.write('{"op": "quit"}\n')
-        w.stdin.close()
-        assert w.wait(timeout=60) == 0
-    finally:
-        w.kill()
+def test_the_worker_answers_each_request_on_the_loaded_model(fault_models, standin_home):
+    """What a worker says first and how it answers, on the model the suite loaded already (a worker
+    process loads its own: ``worker`` is ``ready`` then ``serve`` on stdin and stdout)."""
+    from gpt2spec import loading, weights
+
+    with fault_models.serving(), weights.choose("standin", say=lambda line: None).in_effect():
+        model = loading.load("cpu")
+    first = versus.ready(model, 1.0)
+    assert len(first["tokens"]) == 45 and first["peak_after_load_bytes"] > 500e6  # 124M float32 parameters, resident
+    assert first["environment"]["transformer_lens"] == loading.tl_version() and "torch threads" in first["conditions"]["threads"]
+    answers: list[dict] = []
+    requests = [{"op": op, "work": "run_with_cache", "tokens": first["tokens"]} for op in ("call", "peak")]
+    versus.serve(model, [json.dumps(r) for r in [*requests, {"op": "quit"}, requests[0]]], answers.append)
+    assert len(answers) == 2 and answers[0]["seconds"] > 0  # nothing after quit
+    assert answers[1]["added_bytes"] > 45 * 45 * 12 * 12 * 4  # at least layer 0's attention pattern, cached
 
 
 def test_the_bisect_finds_the_first_release_whose_cost_crossed_the_factor(monkeypatch, tmp_path):
