@@ -85,7 +85,7 @@ def ready(model: Any, load_s: float) -> dict:
     from gpt2spec import document, memory, provenance, timing
 
     return {
-        "environment": provenance.environment(), "python": sys.executable, "conditions": timing.conditions("cpu"),
+        "environment": provenance.environment(), "conditions": timing.conditions("cpu"),
         "load_s": load_s, "peak_after_load_bytes": memory.high_water_mark(), "tokens": model.to_tokens(document.TEXT)[0].tolist(),
     }  # fmt: skip
 
@@ -260,7 +260,7 @@ def line(row: dict, factor: float = FACTOR) -> str:
 def side(w: Worker) -> dict:
     env = w.ready["environment"]
     return {
-        "label": w.label, "python": w.ready["python"], "versions": {k: env[k] for k in ("transformer_lens", "torch", "transformers", "numpy", "python") if k in env},
+        "label": w.label, "versions": {k: env[k] for k in ("transformer_lens", "torch", "transformers", "numpy", "python") if k in env},
         "untested": env.get("untested"), "load_s": w.ready["load_s"], "peak_after_load_bytes": w.ready["peak_after_load_bytes"], "peak_bytes": w.peak_bytes,
     }  # fmt: skip
 

@@ -10,7 +10,7 @@ slower = sys.argv[1]
 say = lambda answer: print(json.dumps(answer), flush=True)  # noqa: E731
 say({
     "environment": {"transformer_lens": {"1.0": "3.9.0", "1.3": "4.3.0"}.get(slower, "4.0.0"), "torch": "2.13.0", "transformers": "5.24.0", "python": "3.11.7"},
-    "python": sys.executable, "conditions": {"device_name": "a fake CPU", "threads": "1 torch threads (fake)"},
+    "conditions": {"device_name": "a fake CPU", "threads": "1 torch threads (fake)"},
     "load_s": 1.5, "peak_after_load_bytes": 2 << 30, "tokens": list(range(45)),
 })  # fmt: skip
 if slower == "dies":
