@@ -160,22 +160,25 @@ class Worker:
 
     def ask(self, op: str, work: str, tokens: list[int]) -> dict:
         assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps({"op": op, "work": work, "tokens": tokens}) + "\n")
-        self.process.stdin.flush()
+        try:
+            self.process.stdin.write(json.dumps({"op": op, "work": work, "tokens": tokens}) + "\n")
+            self.process.stdin.flush()
+        except BrokenPipeError:
+            pass  # it has stopped: answer() says so, with its last words
         found = self.answer(f"{op} {work} on {len(tokens)} tokens")
         if found.get("peak_bytes"):
             self.peak_bytes = max(self.peak_bytes or 0, found["peak_bytes"])
         return found
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            try:
-                assert self.process.stdin is not None
+        assert self.process.stdin is not None
+        try:
+            if self.process.poll() is None:
                 self.process.stdin.write(json.dumps({"op": "quit"}) + "\n")
-                self.process.stdin.close()
-                self.process.wait(timeout=60)
-            except (OSError, subprocess.TimeoutExpired):
-                self.process.kill()
+            self.process.stdin.close()  # closed even where it has stopped: nothing left to flush at exit
+            self.process.wait(timeout=60)
+        except (OSError, subprocess.TimeoutExpired):
+            self.process.kill()
         self.log.close()
         if not self.failed:
             os.unlink(self.log.name)
