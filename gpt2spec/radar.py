@@ -10,9 +10,10 @@ requirement, or a direct reference (``NAME @ URL``: a branch, a checkout, a whee
 makes one of a path). It installs that version (or finds it installed); where pip cannot, it asks
 pip why (``pip install --dry-run``) and what it would install instead. A direct reference replaces
 the installed release whatever its version, past this project's own pin (``transformer_lens<5``,
-kept for users): pip installs it over the release the project pulled in and only warns of the pin. It prints one line per axis, writes them to AXES.json, and exits
-``NOT_INSTALLED`` (3) when a version asked for is not what is installed, unless
-``GPT2SPEC_ACCEPT_INSTALLABLE=1`` accepts the newest installable (the lines then say so).
+kept for users): pip installs it over the release the project pulled in and only warns of the pin.
+It prints one line per axis, writes them to AXES.json, and exits ``NOT_INSTALLED`` (3) when a
+version asked for is not what is installed, unless ``GPT2SPEC_ACCEPT_INSTALLABLE=1`` accepts the
+newest installable (the lines then say so).
 ``attach`` puts the lines into a results file's provenance, where ``changes`` and ``compat`` show them.
 """
 
