@@ -4,6 +4,9 @@
     nox -s tl-3.9               # one version
     nox -s tl-2.18 tl-3.9 tl-4.3 compat   # all, then results/ and COMPATIBILITY.md
     nox -s tl-newest transformers-oldest transformers-newest torch-oldest torch-newest   # the upgrade radar
+    nox -s tl-pre                                    # the newest release or pre-release on the index
+    nox -s tl-ref -- 'transformer_lens @ git+https://github.com/TransformerLensOrg/TransformerLens@dev'   # any pip requirement, a checkout, a wheel
+    nox -s versus -- tl-2.18 tl-3.9 tl-4.3           # speed and memory across versions, paired
     nox -s bisect -- transformer_lens 3.0.0 3.9.0   # which release changed what (by hand)
 
 Each session installs torch first (``TORCH_SPEC``, default ``torch==2.13.0``, which resolves to
@@ -18,6 +21,7 @@ the last ``--weights`` given wins.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -71,8 +75,9 @@ def prepare(session: nox.Session, name: str, *asks: str) -> Path:
     one line each (asked; offered; installed; why they differ): python -m gpt2spec.radar.axes. A version
     asked for that pip cannot install stops the session with exit 3, unless GPT2SPEC_ACCEPT_INSTALLABLE=1."""
     asked = {"transformer_lens": "transformer_lens", "transformers": "transformers", "torch": TORCH_SPEC}
-    for ask in asks:  # PACKAGE=newest, PACKAGE=oldest or a requirement, replacing that package's default
-        asked[re.match(r"[\w.-]+", ask).group().lower().replace("-", "_")] = ask
+    for ask in asks:  # PACKAGE=newest/oldest/pre, a requirement or a path (TransformerLens), replacing that package's default
+        package = "transformer_lens" if Path(ask).exists() else re.match(r"[\w.-]+", ask).group()
+        asked[package.lower().replace("-", "_")] = ask
     axes = RESULTS / f"{name}.axes.json"
     axes.unlink(missing_ok=True)
     session.run_install("python", "-m", "gpt2spec.radar.axes", "prepare", str(axes), *asked.values(), "--keep", TORCH_SPEC,
@@ -107,13 +112,14 @@ def pinned(session: nox.Session) -> None:
     session.install("-e", project(session), *VERSIONS[NEWEST_PINNED], TORCH_SPEC)
 
 
-def radar(session: nox.Session, name: str, *asks: str) -> None:
-    """Run the specs on what ``asks`` install (e.g. ``transformers=newest``) and report what changed."""
+def radar(session: nox.Session, name: str, *asks: str, pytest_args: list[str] | None = None) -> None:
+    """Run the specs on what ``asks`` install (e.g. ``transformers=newest``) and report what changed;
+    ``pytest_args``: what goes to pytest (default: the arguments after ``--``)."""
     axes = prepare(session, f"radar/{name}", f"transformer_lens=={NEWEST_PINNED}.*", *asks)  # asks given win
     out = RADAR / f"{name}.json"
     out.unlink(missing_ok=True)
     session.run(
-        *PYTEST, "specs", f"--spec-results={out}", *session.posargs,
+        *PYTEST, "specs", f"--spec-results={out}", *(session.posargs if pytest_args is None else pytest_args),
         success_codes=[0, 1],  # failed claims: the report below says which, against the baseline
     )  # fmt: skip
     session.run("python", "-m", "gpt2spec.radar.axes", "attach", str(axes), str(out))
@@ -127,6 +133,33 @@ def tl_newest(session: nox.Session) -> None:
     """The newest TransformerLens (and transformers) the index offers, against the committed results."""
     pinned(session)
     radar(session, "tl-newest", "transformer_lens=newest", "transformers=newest")
+
+
+@nox.session(name="tl-pre")
+def tl_pre(session: nox.Session) -> None:
+    """The newest TransformerLens release or pre-release the index offers (pip index versions --pre), against the committed results."""
+    pinned(session)
+    radar(session, "tl-pre", "transformer_lens=pre")
+
+
+@nox.session(name="tl-ref")
+def tl_ref(session: nox.Session) -> None:
+    """Any TransformerLens pip can install, against the committed results: nox -s tl-ref -- REQUIREMENT [PYTEST ARGS...].
+
+    The first argument after ``--`` is the TransformerLens to run (``'transformer_lens @
+    git+https://github.com/TransformerLensOrg/TransformerLens@BRANCH'``, a pull request's
+    ``...@refs/pull/N/head``, a local checkout or a wheel file, or ``transformer_lens==4.2.0``); the
+    rest go to pytest, as in every other session. It installs past the project's own pin
+    (``transformer_lens<5``, kept for users): the project and its requirements first, as a user gets
+    them, then the reference in place of the release they pulled in (pip warns of the pin and goes
+    on). pip has no way to override a dependency's pin (a constraint can only narrow it), and
+    installing the project with --no-deps would mean listing its requirements twice.
+    """
+    if not session.posargs:
+        session.error("give the TransformerLens to run: nox -s tl-ref -- 'transformer_lens @ git+https://github.com/TransformerLensOrg/TransformerLens@dev'")
+    requirement, *pytest_args = session.posargs
+    pinned(session)
+    radar(session, "tl-ref", requirement, pytest_args=pytest_args)
 
 
 @nox.session(name="transformers-oldest")
@@ -172,16 +205,36 @@ def bisect(session: nox.Session) -> None:
 
 
 @nox.session(python=False)
+def versus(session: nox.Session) -> None:
+    """Speed and memory across environments, paired (nox -s versus -- tl-3.9 tl-4.3 [OPTIONS]): with
+    more than two, each next pair and the first against the last. Make the environments first (nox -s
+    tl-3.9 tl-4.3, or with --install-only); uses nox's own Python, as compat does. Options after the
+    environments go to python -m gpt2spec.radar.versus (--rounds, --long, --threads); results in .nox/results/versus/."""
+    envs = list(itertools.takewhile(lambda a: not a.startswith("-"), session.posargs))
+    options = session.posargs[len(envs):]
+    if len(envs) < 2:
+        session.error("give two environments or more: nox -s versus -- tl-3.9 tl-4.3")
+    pairs = list(zip(envs, envs[1:])) + ([(envs[0], envs[-1])] if len(envs) > 2 else [])
+    for a, b in pairs:
+        session.run(sys.executable, "-m", "gpt2spec.radar.versus", a, b, *options)
+
+
+@nox.session(python=False)
 def compat(session: nox.Session) -> None:
-    """results/ and COMPATIBILITY.md from the results the tl-* sessions left (run them first; uses
-    nox's own Python, which needs this project installed: pip install -e . nox). A version not run
-    this time keeps its committed results."""
+    """results/ and COMPATIBILITY.md from the results the tl-* and versus sessions left (run them first;
+    uses nox's own Python, which needs this project installed: pip install -e . nox). A version (or a
+    pair) not run this time keeps its committed results."""
     fresh = [RESULTS / f"tl-{v}.json" for v in VERSIONS if (RESULTS / f"tl-{v}.json").exists()]
-    if not fresh:
-        session.error("no results yet: run nox -s tl-2.18 tl-3.9 tl-4.3 first")
-    COMMITTED.mkdir(exist_ok=True)
+    fresh_versus = sorted((RESULTS / "versus").glob("*.json"))  # nox -s versus's
+    if not fresh and not fresh_versus:
+        session.error("no results yet: run nox -s tl-2.18 tl-3.9 tl-4.3 (and nox -s versus -- tl-2.18 tl-3.9 tl-4.3) first")
+    (COMMITTED / "versus").mkdir(parents=True, exist_ok=True)
     for path in fresh:
         shutil.copyfile(path, COMMITTED / path.name)
+    for path in fresh_versus:
+        shutil.copyfile(path, COMMITTED / "versus" / path.name)
     found = sorted(str(COMMITTED / f"tl-{v}.json") for v in VERSIONS if (COMMITTED / f"tl-{v}.json").exists())
     history = sorted(str(path) for path in (COMMITTED / "history").glob("*.json"))  # nox -s bisect's findings
-    session.run(sys.executable, "-m", "gpt2spec.radar.compat", *found, *(["--history", *history] if history else []), "-o", "COMPATIBILITY.md")
+    versus = sorted(str(path) for path in (COMMITTED / "versus").glob("*.json"))
+    session.run(sys.executable, "-m", "gpt2spec.radar.compat", *found, *(["--versus", *versus] if versus else []),
+                *(["--history", *history] if history else []), "-o", "COMPATIBILITY.md")  # fmt: skip

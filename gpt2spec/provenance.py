@@ -29,11 +29,13 @@ NAMES = {
 
 
 def environment() -> dict[str, str]:
-    """The package versions (the header's, and numpy's), Python and the platform this process runs."""
+    """The package versions (the header's, and numpy's), Python and the platform this process runs, and
+    the warning an untested TransformerLens major runs with."""
     from gpt2spec import loading
 
     found = {**loading.versions(), "numpy": importlib.metadata.version("numpy")}
-    return {**found, "python": platform.python_version(), "platform": platform.platform()}
+    untested = loading.check_supported()  # a major this suite has not run: the reports say so
+    return {**found, "python": platform.python_version(), "platform": platform.platform(), **({"untested": untested} if untested else {})}
 
 
 def attention(model: Any) -> str:

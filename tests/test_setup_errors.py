@@ -44,10 +44,11 @@ def test_device_cuda_without_cuda(tmp_path):
     one_clear_line(result, "--device cuda", "--device cpu")
 
 
-def test_an_unsupported_transformerlens(monkeypatch):
+def test_an_untested_transformerlens_runs_with_a_warning(monkeypatch):
+    """A major this suite has not run is not refused while it loads GPT-2 through a known entry point
+    (tests/test_any_transformerlens.py refuses one that cannot, and runs the specs under one)."""
     monkeypatch.setattr(loading, "tl_version", lambda: "5.0.0")
-    with pytest.raises(loading.SetupError, match=r"TransformerLens 5.0.0 is not supported.*pip install"):
-        loading.check_supported()
+    assert loading.check_supported().startswith("TransformerLens 5.0.0 is a major this suite has not run")
 
 
 def test_collect_only_needs_no_model(tmp_path):

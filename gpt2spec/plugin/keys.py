@@ -17,4 +17,5 @@ LEFT_OUT = pytest.StashKey[dict]()  # option -> how many of its tests this run d
 NOT_OPENAI = pytest.StashKey[str]()  # why an `openai` or `mechanism` claim must fail (with --require-pretrained)
 FACTS = pytest.StashKey[dict]()  # device -> the loaded model's dtype, attention, parameter names
 CHOICE = pytest.StashKey[Choice]()  # whose weights and which cache (--weights), settled once
+UNTESTED = pytest.StashKey[str]()  # the warning a TransformerLens major this suite has not run comes with
 IN_EFFECT = pytest.StashKey[contextlib.ExitStack]()  # Hugging Face pointed at that cache until the run ends

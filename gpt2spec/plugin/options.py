@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gpt2spec import loading, paths, sources
-from gpt2spec.plugin.keys import CHOICE, DEVICES, LEFT_OUT
+from gpt2spec.plugin.keys import CHOICE, DEVICES, LEFT_OUT, UNTESTED
 
 # Opt-in parts, marker -> the option that runs them: each costs more than the document itself
 # (the scaling grid takes minutes; half precision loads the model twice more).
@@ -72,7 +72,8 @@ def pytest_configure(config: pytest.Config) -> None:
         for option, example in OUTPUTS.items():  # now, not after the run has been paid for
             if path := config.getoption(option):
                 paths.output_file(path, option, example)
-        loading.check_supported()
+        if (untested := loading.check_supported()) is not None:
+            config.stash[UNTESTED] = untested  # said in the header, one line; the run goes on
         config.stash[DEVICES] = loading.resolve_device(config.getoption("--device"))
     except (loading.SetupError, paths.BadPath) as error:
         raise pytest.UsageError(str(error)) from None
@@ -88,6 +89,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.stash[LEFT_OUT] = {
             OPT_IN[m]: sum(1 for item in off if item.get_closest_marker(m)) for m in OPT_IN if m in skipped
         }
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """An untested TransformerLens major: its one line, shown even under -q (where the header is not)."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if UNTESTED in session.config.stash and reporter is not None:
+        reporter.write_line(f"gpt2spec: WARNING: {session.config.stash[UNTESTED]}", yellow=True)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -10,6 +10,11 @@ release's results are cached under ``--cache`` by package and version, so a seco
 same range installs nothing twice. A release pip cannot install is noted with pip's own line and
 left out of the search. The finding goes to ``results/history/PACKAGE-OLD-NEW.json``, from which
 ``python -m gpt2spec.radar.compat`` writes COMPATIBILITY.md's release history.
+
+``--cost 'run_with_cache, 256 tokens'`` searches instead for the first release whose cost crossed
+the factor against OLD's (``gpt2spec.radar.versus``: paired, a regression only where the whole interval
+lies beyond it). Costs need both sides running at once, so each release it visits gets an
+environment of its own (``--cache``/envs/), made once and kept.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from packaging.version import Version
 
 from gpt2spec import paths, results as results_file
 from gpt2spec.ids import relative
-from gpt2spec.radar import causes, changes, compat, index
+from gpt2spec.radar import causes, changes, compat, index, versus
 
 CACHE = Path(".nox") / "bisect-cache"
 HISTORY = Path("results") / "history"
@@ -84,6 +89,82 @@ class Runner:
             return self.cached(version)
         partial.replace(results)
         return self.cached(version)
+
+
+class CostRunner(Runner):
+    """Each release in an environment of its own, its cost measured against OLD's in OLD's
+    (``versus.run``); OLD's own is no change by definition. A release's result: the versus file."""
+
+    def __init__(self, package: str, cache: Path, torch: str, old: Version, long: int, rounds: int):
+        super().__init__(package, cache, torch, [])
+        self.old, self.long, self.rounds = old, long, rounds
+
+    def paths(self, version: Version) -> tuple[Path, Path]:
+        stem = f"cost-{self.package}-{self.old}-{version}-{self.long}"
+        return self.cache / f"{stem}.json", self.cache / f"{stem}.why"
+
+    def environment(self, version: Version) -> tuple[Path | None, str]:
+        """A venv with torch, this project and the release (made once): its python, or pip's line."""
+        env = self.cache / "envs" / f"{self.package}-{version}"
+        python = env / "bin" / "python"
+        if not (env / "made").exists():
+            subprocess.run([sys.executable, "-m", "venv", "--clear", str(env)], check=True)
+            extra = NEEDS.get((self.package, version.major), [])
+            for args in ([self.torch], ["-e", ".", f"{self.package}=={version}", *extra, self.torch]):
+                done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", *args], capture_output=True, text=True)
+                if done.returncode != 0:
+                    return None, f"pip: {index.why_not(done.stdout + chr(10) + done.stderr)}"
+            (env / "made").touch()
+        return python, ""
+
+    def install_and_run(self, version: Version) -> Release:
+        if version == self.old:
+            return Release(version, {"rows": []})  # no change from itself
+        results, failed = self.paths(version)
+        self.cache.mkdir(parents=True, exist_ok=True)
+        print(f"bisect: {self.package} {version}: its environment, then its cost against {self.old}", flush=True)
+        envs = [self.environment(v) for v in (self.old, version)]
+        if any(python is None for python, _ in envs):
+            failed.write_text(next(why for python, why in envs if python is None) + "\n")
+            return self.cached(version)
+        try:
+            found = versus.run(str(envs[0][0]), str(envs[1][0]), long=self.long, rounds=self.rounds)
+        except versus.Stopped as error:
+            failed.write_text(f"{error}\n")
+            return self.cached(version)
+        results.write_text(json.dumps(found, indent=1))
+        return self.cached(version)
+
+
+def crossed(label: str) -> Probe:
+    """Whether a release's cost (its versus file) lies wholly beyond the factor for the work ``label``, in time."""
+    return lambda found: any(r["time"]["label"] == label and versus.verdict(r["time"], found.get("factor", versus.FACTOR)) == "regression" for r in found["rows"])
+
+
+def cost_bisect(package: str, old: Version, new: Version, run: CostRunner, label: str) -> dict:
+    """The first release between OLD and NEW whose ``label`` cost crossed the factor against OLD's,
+    in the shape of ``bisect``'s finding (kind "cost"), so the release history shows it."""
+    releases = [v for v in index.offered(package) if old <= v <= new]
+    if old not in releases or new not in releases:
+        raise ValueError(f"the index does not offer {package} {old if old not in releases else new}: see pip index versions {package}")
+    end = run(new)
+    if end.results is None:
+        raise ValueError(f"{package} {new} could not be measured: {end.why}")
+    probe = crossed(label)
+    if not any(r["time"]["label"] == label for r in end.results["rows"]):
+        raise ValueError(f"no work {label!r} in what versus measures: give one of {', '.join(repr(r['time']['label']) for r in end.results['rows'])}")
+    found = []
+    if probe(end.results):
+        first, _, _ = first_change(releases, run, probe)
+        ratio = next(r["time"] for r in run(first).results["rows"] if r["time"]["label"] == label)
+        found.append({"kind": "cost", "what": label, "first": str(first), "before": "within", "after": f"{versus.ratio_text(ratio)} of {old}'s", "cause": None})
+    visited = [run(v) for v in releases if v in run.seen and v != old]
+    return {
+        "package": package, "old": str(old), "new": str(new), "releases": [str(v) for v in releases],
+        "ran": {str(r.version): f"TL {r.results['sides']['B']['versions']['transformer_lens']} against {old} ({label})" for r in visited if r.results},
+        "not_installed": {str(r.version): r.why for r in visited if r.results is None},
+        "also_changed": [], "changes": found, "notes": {f["first"]: causes.release_notes(package, f["first"]) for f in found},
+    }  # fmt: skip
 
 
 # Each kind of difference as a question asked of one release's results (its value there).
@@ -168,18 +249,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("new", type=Version)
     p.add_argument("--cache", type=Path, default=CACHE, help=f"each release's results (default {CACHE})")
     p.add_argument("--torch", default="torch==2.13.0", help="the torch requirement kept through every install")
-    p.add_argument("-o", "--output", type=Path, help="default results/history/PACKAGE-OLD-NEW.json")
+    p.add_argument("-o", "--output", type=Path, help="default results/history/PACKAGE-OLD-NEW.json (-cost.json with --cost)")
+    p.add_argument("--cost", metavar="WORK", help="the first release whose cost of WORK ('run_with_cache, 256 tokens') crossed the factor against OLD's")
+    p.add_argument("--long", type=int, default=versus.LONG, help="with --cost: the longer input's tokens, as versus --long")
+    p.add_argument("--rounds", type=int, default=versus.ROUNDS, help="with --cost: timed pairs, as versus --rounds")
     args, pytest_args = p.parse_known_args(argv)
     if args.old >= args.new:
         p.error(f"OLD ({args.old}) must be older than NEW ({args.new})")
-    out = args.output or HISTORY / f"{args.package}-{args.old}-{args.new}.json"
+    out = args.output or HISTORY / f"{args.package}-{args.old}-{args.new}{'-cost' if args.cost else ''}.json"
     try:  # before the installs and runs, not after
         paths.output_file(out, "-o", f"{args.package}-{args.old}-{args.new}.json")
         paths.folder(args.cache, "--cache")
     except paths.BadPath as error:
         paths.refuse(p, error)
     try:
-        found = bisect(args.package, args.old, args.new, Runner(args.package, args.cache, args.torch, pytest_args))
+        if args.cost:
+            runner = CostRunner(args.package, args.cache, args.torch, args.old, args.long, args.rounds)
+            found = cost_bisect(args.package, args.old, args.new, runner, args.cost)
+        else:
+            found = bisect(args.package, args.old, args.new, Runner(args.package, args.cache, args.torch, pytest_args))
     except ValueError as error:
         print(f"bisect: {error}", file=sys.stderr)
         return 2

@@ -6,7 +6,9 @@ compares two files written by ``pytest --spec-results`` (the committed ``results
 claims whose outcome changed, claims new or gone, numbers whose drift from the baseline grew
 (by how much), and cache keys or parameter names added or removed. It prints a short account,
 writes the whole one as Markdown with ``-o``, and exits 1 when a claim that held now fails (so CI
-can gate on it), 0 otherwise.
+can gate on it), 0 otherwise. ``--cost FILE`` (what ``python -m gpt2spec.radar.versus`` measured between
+the two versions, paired) reports their speed and memory the same way: each work's ratio, and
+exit 1 where one lies wholly beyond the factor (``versus.verdict``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class Changes:
     settings: list[tuple[str, str, str]] = field(default_factory=list)  # what differs in where they ran
     axes: list[str] = field(default_factory=list)  # the new run's axis packages: asked; offered; installed; why
     accepted: list[str] = field(default_factory=list)  # packages installed other than asked, by opt-in
+    untested: str | None = None  # the new run's TransformerLens is a major this suite has not run: its warning
 
     @property
     def empty(self) -> bool:
@@ -94,6 +97,7 @@ def compare(old: dict, new: dict) -> Changes:
     axes = [Axis(**a) for a in q.get("axes", [])]
     found.axes = [a.line() for a in axes]
     found.accepted = [a.package for a in axes if a.accepted and a.missed]
+    found.untested = q.get("untested")
     for kind in NAMES:
         if kind not in p or kind not in q:
             found.unrecorded.append(kind)
@@ -118,6 +122,7 @@ def text(c: Changes, old_path: Path, new_path: Path) -> str:
     lines += [f"  ran      {a}" for a in c.axes]
     if c.accepted:
         lines.append(f"  NOTE     not what was asked for: the newest installable {', '.join(c.accepted)} (GPT2SPEC_ACCEPT_INSTALLABLE=1)")
+    lines += [f"  WARNING  {c.untested}"] if c.untested else []
     lines += [f"  setting  {k}: {a} -> {b}" for k, a, b in c.settings]
     if c.empty:
         lines.append("nothing: the same claims with the same outcomes, no drift grew, the same names")
@@ -150,6 +155,8 @@ def markdown(c: Changes, old_path: Path, new_path: Path) -> str:
     ]
     if c.axes:
         lines += ["## What this run was asked for, and what it ran", ""] + [f"- {a}" for a in c.axes] + [""]
+    if c.untested:
+        lines += [f"**Warning:** {c.untested}.", ""]
     if c.accepted:
         lines += [f"**Not what was asked for:** the newest installable {', '.join(c.accepted)} was accepted (GPT2SPEC_ACCEPT_INSTALLABLE=1).", ""]
     if c.newly_failing:
@@ -176,25 +183,53 @@ def markdown(c: Changes, old_path: Path, new_path: Path) -> str:
     return "\n".join(lines)
 
 
+def cost(found: dict, path: Path, old: dict, new: dict) -> tuple[list[str], list[str]]:
+    """A versus file's rows as the terminal shows them (``versus.line``), and its regressions; a note
+    when it measured other TransformerLens versions than the two results files hold."""
+    from gpt2spec.radar import versus
+
+    a, b = (found["sides"][s]["versions"]["transformer_lens"] for s in "AB")
+    lines = [f"  cost     TL {b} over TL {a}, paired ({path}):"]
+    if (a, b) != (old["versions"]["transformer_lens"], new["versions"]["transformer_lens"]):
+        lines.append(f"  NOTE     {path} measured TL {a} and {b}, not the two runs compared above")
+    lines += ["  " + versus.line(r, found.get("factor", versus.FACTOR)) for r in found["rows"]]
+    return lines, versus.regressions(found)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m gpt2spec.radar.changes", description=__doc__.split("\n\n")[0])
     p.add_argument("old", type=Path, help="the results to compare with (e.g. results/tl-4.3.json)")
     p.add_argument("new", type=Path, help="this run's results (pytest --spec-results)")
     p.add_argument("-o", "--output", type=Path, help="also write the account as Markdown here")
+    p.add_argument("--cost", action="append", type=Path, default=[], help="speed and memory between the two, paired (python -m gpt2spec.radar.versus's file)")
     args = p.parse_args(argv)
     try:
+        from gpt2spec.radar import versus
+
         if args.output:
             paths.output_file(args.output, "-o", "CHANGES.md")
         old, new = results.read(args.old), results.read(args.new)
+        costs = [(path, versus.read(path)) for path in args.cost]
     except ValueError as error:
         paths.refuse(p, error)
     found = compare(old, new)
-    print(text(found, args.old, args.new))
+    lines, slower = [text(found, args.old, args.new)], []
+    for path, measured in costs:
+        shown, regressed = cost(measured, path, old, new)
+        lines += shown
+        slower += regressed
+    if costs:
+        factor = ", ".join(sorted({str(m.get("factor", versus.FACTOR)) for _, m in costs}))
+        lines.append(f"{len(slower)} cost regression{'' if len(slower) == 1 else 's'} beyond {factor}x: {'; '.join(slower)}" if slower else f"no cost regression beyond {factor}x")
+    print("\n".join(lines))
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(markdown(found, args.old, args.new))
+        page = markdown(found, args.old, args.new)
+        if costs:
+            page += "\n## Speed and memory, paired\n\n```text\n" + "\n".join(lines[1:]) + "\n```\n"
+        args.output.write_text(page)
         print(f"wrote {args.output}")
-    return 1 if found.newly_failing else 0
+    return 1 if found.newly_failing or slower else 0
 
 
 if __name__ == "__main__":

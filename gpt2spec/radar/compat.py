@@ -5,7 +5,8 @@ RESULTS.json... -o COMPATIBILITY.md`` lays several runs side by side in one Mark
 says ``pass``, ``FAIL``, ``skip`` (with why, in a footnote), or ``version-specific`` where the
 spec holds this version to a stated expectation that differs from the document's. The drift
 column is the largest distance of any number from its stand-in baseline, so a numerical change
-shows its size even while it is inside the tolerance.
+shows its size even while it is inside the tolerance. ``--versus`` adds what ``gpt2spec.radar.versus``
+measured of their speed and memory, paired.
 """
 
 from __future__ import annotations
@@ -186,18 +187,72 @@ def read_history(path: Path) -> dict:
     return found
 
 
+def tl_side(side: dict) -> str:
+    return f"TL {side['versions']['transformer_lens']}"
+
+
+def versus_table(found: list[dict]) -> str:
+    """Speed and memory across versions: what each paired comparison (``gpt2spec.radar.versus``, results/versus/) found."""
+    from gpt2spec import paired  # paired reads torch's clock: only where there is a table to make
+    from gpt2spec.radar import versus
+
+    factor = versus.FACTOR
+    lines = [
+        "## Speed and memory across versions",
+        "",
+        "B over A, paired (`nox -s versus -- A B`, `python -m gpt2spec.radar.versus`; `results/versus/`): each side is a",
+        "worker process in its own environment with GPT-2 small loaded once (the stand-in, CPU), and the two",
+        "are alternated round by round on the same tokens after warm-up. Time: each call as its worker timed",
+        "it; memory: the peak a call adds (the kernel's high-water mark), in untimed rounds of their own.",
+        f"{paired.describe_interval()[0].upper()}{paired.describe_interval()[1:]}. A regression only where the",
+        f"whole interval lies above {factor} (asv compare's default factor), an improvement only where it lies",
+        f"below 1/{factor}; anything else is within what the run resolves.",
+        "",
+        row("A to B", "work", "time, B over A", "", "memory added, B over A", "", "A: median time, memory added", "B: the same"),
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    found = sorted(found, key=lambda f: (Version(f["sides"]["A"]["versions"]["transformer_lens"]), Version(f["sides"]["B"]["versions"]["transformer_lens"])))
+    for f in found:
+        a, b = f["sides"]["A"], f["sides"]["B"]
+        for r in f["rows"]:
+            added = r["median_added_bytes"] or {}
+            lines.append(row(
+                f"{tl_side(a)} to {b['versions']['transformer_lens']}", r["time"]["label"],
+                versus.ratio_text(r["time"]), versus.verdict(r["time"], f["factor"]), versus.ratio_text(r["memory"]), versus.verdict(r["memory"], f["factor"]),
+                *(f"{r['median_s'][s]:.3f} s, {versus.mib(added.get(s))}" for s in "AB"),
+            ))  # fmt: skip
+    lines.append("")
+    for f in found:
+        a, b = f["sides"]["A"], f["sides"]["B"]
+        setups = "; ".join(f"{tl_side(s)}: torch {s['versions']['torch']}, transformers {s['versions']['transformers']}, Python {s['versions'].get('python', '?')}" for s in (a, b))
+        lines.append(
+            f"- {tl_side(a)} to {b['versions']['transformer_lens']} ({f['date']}; `{f['command']}`): {setups}. "
+            f"Loaded once each in {a['load_s']:.1f} s and {b['load_s']:.1f} s (not paired); peak resident memory after loading "
+            f"{versus.mib(a['peak_after_load_bytes'])} and {versus.mib(b['peak_after_load_bytes'])}, over the run {versus.mib(a['peak_bytes'])} and {versus.mib(b['peak_bytes'])}. "
+            f"Conditions: {f['conditions']['device_name']}; {f['conditions']['threads']}; {f['conditions']['rounds']}; {f['conditions'].get('platform', '')}."
+        )
+    return "\n".join(lines + [""])
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m gpt2spec.radar.compat", description=__doc__.split("\n\n")[0])
     p.add_argument("results", nargs="+", type=Path, help="files written by pytest --spec-results")
     p.add_argument("--history", nargs="*", type=Path, default=[], help="what bisects found (results/history/*.json)")
+    p.add_argument("--versus", nargs="*", type=Path, default=[], help="paired speed and memory across versions (results/versus/*.json)")
     p.add_argument("-o", "--output", type=Path, default=Path("COMPATIBILITY.md"))
     args = p.parse_args(argv)
     try:
         paths.output_file(args.output, "-o", "COMPATIBILITY.md")
         runs, found = [results.read(path) for path in args.results], [read_history(path) for path in args.history]
+        if args.versus:
+            from gpt2spec.radar import versus
+
+            costs = [versus.read(path) for path in args.versus]
     except ValueError as error:
         paths.refuse(p, error)
     page = table(runs)
+    if args.versus:
+        page += "\n" + versus_table(costs)
     if found:
         page += "\n" + history(found)
     args.output.write_text(page)

@@ -26,9 +26,10 @@ def pip(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True)
 
 
-def offered(package: str) -> list[Version]:
-    """The final releases the index lists for ``package``, oldest first (``pip index versions``)."""
-    done = pip("index", "versions", package)
+def offered(package: str, pre: bool = False) -> list[Version]:
+    """The final releases the index lists for ``package``, oldest first (``pip index versions``);
+    ``pre``: its pre-releases too (``--pre``)."""
+    done = pip("index", "versions", package, *(["--pre"] if pre else []))
     listed = re.search(r"^Available versions: (.*)$", done.stdout, flags=re.M)
     if not listed:
         return []
@@ -38,7 +39,7 @@ def offered(package: str) -> list[Version]:
             version = Version(text.strip())
         except InvalidVersion:
             continue
-        if not version.is_prerelease:
+        if pre or not version.is_prerelease:
             found.append(version)
     return sorted(found)
 
@@ -48,6 +49,36 @@ def installed(package: str) -> str | None:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
         return None
+
+
+def source(package: str) -> str | None:
+    """Where the installed ``package`` came from when not from an index: its direct URL (PEP 610's
+    direct_url.json), with the commit for a VCS checkout; None for an index's release."""
+    try:
+        text = importlib.metadata.distribution(package).read_text("direct_url.json")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    if not text:
+        return None
+    found = json.loads(text)
+    vcs = found.get("vcs_info")
+    if vcs:
+        at = f"@{vcs['requested_revision']}" if vcs.get("requested_revision") else ""
+        return f"{vcs['vcs']}+{found['url']}{at} (commit {vcs['commit_id'][:12]})"
+    return found["url"]
+
+
+def install_reference(requirement: str, *keep: str) -> str | None:
+    """Install a direct reference (a branch, a pull request, a checkout, a wheel: ``NAME @ URL``) in place of
+    the installed release, then what it depends on; None, or pip's line saying why it could not.
+
+    pip keeps an installed release of the same version as a reference (a branch's version rarely
+    changes), so the reference is put in first on its own (``--force-reinstall --no-deps``)."""
+    for args in (("--force-reinstall", "--no-deps", requirement), (requirement, *keep)):
+        done = pip("install", "--quiet", *args)
+        if done.returncode != 0:
+            return why_not(done.stdout + "\n" + done.stderr)
+    return None
 
 
 def allowed(package: str) -> tuple[SpecifierSet, list[str]]:

@@ -21,6 +21,12 @@ def _status_bytes(field: str) -> int | None:
     return None
 
 
+def high_water_mark() -> int | None:
+    """The process's peak resident memory so far, in bytes: the kernel's high-water mark (VmHWM; None
+    where /proc has none). ``peak_memory`` resets it: read it before the first such block."""
+    return _status_bytes("VmHWM")
+
+
 def _reset_high_water_mark() -> bool:
     """Writing 5 to /proc/self/clear_refs sets VmHWM back to the current RSS (Linux 4.0+, proc(5))."""
     try:
