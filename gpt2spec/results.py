@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gpt2spec import compare, outcomes, paths, provenance
+from gpt2spec import compare, paths, provenance
 
 if TYPE_CHECKING:  # the radar reads results files without loading torch, which the tally's types import
     from gpt2spec.tally import Tally
@@ -36,13 +36,13 @@ def of_run(tally: Tally, versions: dict[str, str], where: dict | None = None) ->
     and where it ran (``provenance.of_run``)."""
     claims: dict[str, dict] = {}
     for r in tally.records.values():
-        if r.outcome == "not run" or (r.device and r.device != "cpu"):
+        if not r.ran or (r.device and r.device != "cpu"):
             continue
         claims[r.claim] = {
-            "outcome": outcomes.code(tally.kind(r)),
+            "outcome": r.outcome,
             "reason": r.reason,
             "versioned": r.versioned,
-            "drift": drift([c for c in r.comparisons if c["kind"] == "baseline"]),
+            "drift": drift([c for c in r.comparisons if c["against"] == "baseline"]),
         }
     return {"format": FORMAT, "versions": versions, "provenance": where or {}, "claims": claims}
 

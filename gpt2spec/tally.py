@@ -39,14 +39,13 @@ class Record:
     cell: int | None
     openai: bool
     versioned: dict | None  # {"majors": [...], "why": ...} where the expectation differs by version
-    outcome: str = "not run"
+    outcome: str = outcomes.NOT_RUN  # its outcome code, as its last report carried it (outcomes.ended)
     reason: str = ""
     comparisons: list[dict] = field(default_factory=list)
     median_s: float | None = None
     workload: bool = False  # its timed work is real computation: a row of the CPU vs CUDA table
     code: str = ""  # what the claim evaluates and times: the body of the lambda given to ``bench``
     failure: str = ""  # the first lines of a failure's message (the page shows them)
-    decided: str = ""  # an outcome code decided where it happened (a coded skip, a missing baseline)
 
     @functools.cached_property
     def id(self) -> NodeId:
@@ -64,6 +63,10 @@ class Record:
     @property
     def device(self) -> str:
         return self.id.device
+
+    @property
+    def ran(self) -> bool:
+        return self.outcome != outcomes.NOT_RUN
 
     @property
     def params(self) -> str:
@@ -119,12 +122,6 @@ class Tally:
                 versioned={"majors": list(versioned.args[0]), "why": versioned.args[1]} if versioned else None,
             )
 
-    def ended(self, item: pytest.Item, call: pytest.CallInfo) -> None:
-        """A skip raised with outcomes.skip says its code (a session fixture's skip reaches every test)."""
-        code = getattr(call.excinfo.value, "code", None) if call.excinfo is not None else None
-        if isinstance(code, str) and item.nodeid in self.records:
-            self.records[item.nodeid].decided = code
-
     def reported(self, report: pytest.TestReport) -> None:
         """What a phase of a test reported: its outcome, and what it recorded (record_property)."""
         if report.when == "teardown":  # what the benchmark tests measured (record_property)
@@ -134,9 +131,8 @@ class Tally:
         record = self.records.get(report.nodeid)
         if record is None:
             return
+        record.outcome = getattr(report, "outcome_code", record.outcome)  # the last report's is the claim's
         if report.when == "call" or report.skipped or report.failed:
-            if record.outcome in ("not run", "passed"):
-                record.outcome = report.outcome
             if report.skipped and isinstance(report.longrepr, tuple):
                 record.reason = str(report.longrepr[2]).removeprefix("Skipped: ")
             if report.failed and not record.failure:
@@ -147,19 +143,6 @@ class Tally:
                     record.comparisons.append(value)
                 elif key == "median_s":
                     record.median_s = value
-                elif key == "outcome":  # outcomes.NO_BASELINE (the snapshot fixture), HELD_STANDIN (gating)
-                    record.decided = value
-
-    def kind(self, record: Record) -> str:
-        """The claim's outcome code (outcomes.py): a pass that compared with no recorded baseline is
-        NO_BASELINE, a mechanism's pass on the stand-in HELD_STANDIN, never PASSED; a skip is what the
-        code that skipped said it was."""
-        if record.outcome == "passed":
-            return record.decided if record.decided in (outcomes.NO_BASELINE, outcomes.HELD_STANDIN) else outcomes.PASSED
-        if record.outcome == "skipped":
-            skips = (outcomes.SKIP_OPENAI, outcomes.SKIP_MECHANISM, outcomes.SKIP_CUDA)
-            return record.decided if record.decided in skips else outcomes.SKIPPED
-        return {"failed": outcomes.FAILED, "not run": outcomes.NOT_RUN}.get(record.outcome, outcomes.code(record.outcome))
 
     def medians(self) -> dict[Row, dict[str, float]]:
         """The CPU vs CUDA table: for each ``workload`` claim, in document order, its row -> device ->
@@ -176,7 +159,7 @@ class Tally:
     def ran(self) -> bool:
         """Whether there is anything to sum up: a claim ran, or a ratio or a fidelity gap was measured
         (the scaling benchmark alone has no claims, but ratios and fidelity to show)."""
-        return any(r.outcome != "not run" for r in self.records.values()) or bool(self.ratios or self.fidelity)
+        return any(r.ran for r in self.records.values()) or bool(self.ratios or self.fidelity)
 
 
 def device_table(medians: dict[Row, dict[str, float]]) -> list[str]:

@@ -79,7 +79,7 @@ def write(path: Path, tally: Tally, root: Path = Path("."), sections: Iterable[S
     """The page of ``tally``'s run; ``sections`` (``sections.gathered``) go after the document's."""
     from markupsafe import Markup
 
-    records = [r for r in tally.records.values() if r.outcome != "not run"]
+    records = [r for r in tally.records.values() if r.ran]
     notes = Notes(records)
     run = tally.runs.get("cpu") or next(iter(tally.runs.values()), None)
     drawing = Drawing(run)
@@ -91,7 +91,7 @@ def write(path: Path, tally: Tally, root: Path = Path("."), sections: Iterable[S
     html = environment().get_template("page.html.j2").render(
         summary=summary.of(tally),
         versions=", ".join(f"{k} {v}" for k, v in loading.versions().items()),
-        failing={outcomes.FAILED, outcomes.ERROR},
+        failing={code for code, outcome in outcomes.OUTCOMES.items() if outcome.look == "failed"},
         failed=failed_claims(records),
         reasons=shared_reasons(notes),
         chapters=chapters(

@@ -27,21 +27,23 @@ class Notes:
         counts: dict[tuple[str, str], int] = {}
         for r in records:
             if why := self.why(r):
-                counts[r.outcome, why] = counts.get((r.outcome, why), 0) + 1
+                key = outcomes.of(r.outcome).pytest, why  # "skipped" or "failed", as the summary's row says
+                counts[key] = counts.get(key, 0) + 1
         self.counts = {key: n for key, n in counts.items() if n > 1}
         self.number = {why: i + 1 for i, (_, why) in enumerate(self.counts)}
         # a device all of whose runs are skipped for one reason: its column says so in its header
         self.device: dict[str, str] = {}
         for device in dict.fromkeys(r.device for r in records if r.device):
-            reasons = {r.reason if r.outcome == "skipped" else None for r in records if r.device == device}
+            reasons = {r.reason if outcomes.of(r.outcome).pytest == "skipped" else None for r in records if r.device == device}
             if len(reasons) == 1 and (only := reasons.pop()) in self.number:
                 self.device[device] = only
 
     @staticmethod
     def why(record: Record) -> str:
-        if record.outcome == "skipped":
+        said = outcomes.of(record.outcome).pytest
+        if said == "skipped":
             return record.reason
-        if record.outcome in ("failed", "error") and not any(not c["ok"] for c in record.comparisons):
+        if said == "failed" and not any(not c["ok"] for c in record.comparisons):
             return record.failure or record.reason
         return ""  # passed, or a failed comparison: the marked numbers say why
 
@@ -51,8 +53,8 @@ class Notes:
 
 @dataclass(frozen=True)
 class Verdict:
-    outcome: str  # pytest's outcome, or "not run": the CSS class too
-    said: str  # "✓ holds", "skipped", "✗ failed", ...
+    look: str  # outcomes.Outcome.look: the CSS class too
+    said: str  # "✓ holds", "skipped", "✗ failed", ... (outcomes.Outcome.verdict)
     seconds: float | None = None  # a passed claim's median
     why: str = ""  # said under the verdict, unless ``note`` numbers it
     note: Note | None = None
@@ -107,15 +109,13 @@ def shared_words(params: list[str]) -> tuple[str, list[str]]:
 
 
 def verdict(record: Record | None, notes: Notes) -> Verdict:
-    if record is None:
-        return Verdict("not run", "not run")
+    """A run's verdict, as its outcome code says (a device the claim did not run on: not run)."""
+    outcome = outcomes.of(record.outcome if record is not None else outcomes.NOT_RUN)
+    if record is None or outcome.look in ("passed", "not-run"):
+        return Verdict(outcome.look, outcome.verdict, seconds=record.median_s if record is not None else None)
     why = notes.why(record)
-    if record.outcome == "passed":
-        on = " on the stand-in's constructed induction heads" if record.decided == outcomes.HELD_STANDIN else ""
-        return Verdict("passed", "✓ holds" + on, seconds=record.median_s)
-    said = "skipped" if record.outcome == "skipped" else "✗ " + record.outcome
-    hidden = record.outcome == "skipped" and record.device in notes.device
-    return Verdict(record.outcome, said, why=why, note=notes.note(why), hidden=hidden)
+    hidden = outcome.pytest == "skipped" and record.device in notes.device
+    return Verdict(outcome.look, outcome.verdict, why=why, note=notes.note(why), hidden=hidden)
 
 
 def row(label: str, by_device: dict[str, Record], devices: list[str], notes: Notes, printed: dict[str, str], major: int) -> tuple[Row, set[str]]:
@@ -131,7 +131,7 @@ def row(label: str, by_device: dict[str, Record], devices: list[str], notes: Not
     if chosen is not None:
         expected, observed = (list(side) for side in zip(*(comparison(c) for c in chosen.comparisons)))
         on = chosen.device.upper() if chosen is not compared[0] else ""
-        kinds = {c["kind"] for c in chosen.comparisons}
+        kinds = {c["against"] for c in chosen.comparisons}
     elif name in printed:
         expected, observed, kinds = [shown(printed[name])], [Value(muted="not run")], {"document"}
     versioned = ""

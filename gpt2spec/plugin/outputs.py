@@ -4,8 +4,6 @@ the page (--spec-report) and the results file (--spec-results), the last two wri
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
-
 import pytest
 
 from gpt2spec import page, results, summary, tally
@@ -31,11 +29,6 @@ class TallyHooks:
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.tally.collect(session.items)
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
-        yield
-        self.tally.ended(item, call)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.tally.reported(report)

@@ -44,22 +44,10 @@ def cell(entry: dict | None, major: int) -> str:
     """A claim's outcome in one word (results of either format: codes, or format 1's sentences)."""
     if entry is None:
         return "-"
-    outcome = outcomes.code(entry["outcome"])
-    if outcome in (outcomes.FAILED, outcomes.ERROR):
-        return "**FAIL**"
-    if outcome == outcomes.SKIP_OPENAI:
-        return "skip (OpenAI)"
-    if outcome == outcomes.HELD_STANDIN:
-        return "holds (stand-in circuit)"
-    if outcome == outcomes.SKIP_MECHANISM:
-        return "skip (mechanism)"
-    if outcome == outcomes.NO_BASELINE:
-        return "no baseline"
-    if outcome in (outcomes.SKIP_CUDA, outcomes.SKIPPED, outcomes.NOT_RUN):
-        return "skip"
-    if entry["versioned"] and major in entry["versioned"]["majors"]:
+    outcome = outcomes.of(entry["outcome"])
+    if outcome.code == outcomes.PASSED and entry["versioned"] and major in entry["versioned"]["majors"]:
         return "version-specific"
-    return "pass"
+    return outcome.cell
 
 
 def tl(run: dict) -> Version:
