@@ -9,7 +9,7 @@ import statistics
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, NamedTuple
+from typing import ContextManager, Iterator, NamedTuple
 
 import pytest
 
@@ -74,7 +74,11 @@ class Record:
         return self.id.params
 
 
-class Row(NamedTuple):
+def _load_step(dtype: str) -> str:
+    return "load the model" + ("" if dtype == "float32" else f" in {dtype}")
+
+
+class TimedWork(NamedTuple):
     """A row of the CPU vs CUDA table: where the claim is (its cell, or beyond), the code it times,
     and over how many parametrizations its median is taken."""
 
@@ -103,6 +107,14 @@ class Tally:
         with timing.stopwatch(device) as elapsed:
             yield
         self.seconds[device, step] = elapsed.seconds
+
+    def loading(self, device: str, dtype: str) -> ContextManager[None]:
+        """Times the model's load on ``device`` in ``dtype`` ("float32", "float16"): a step of the summary."""
+        return self.timed(device, _load_step(dtype))
+
+    def load_seconds(self, device: str, dtype: str) -> float | None:
+        """How long the model's load on ``device`` in ``dtype`` took, where this run loaded it."""
+        return self.seconds.get((device, _load_step(dtype)))
 
     def collect(self, items: list[pytest.Item]) -> None:
         """A record for each claim collected."""
@@ -144,7 +156,7 @@ class Tally:
                 elif key == "median_s":
                     record.median_s = value
 
-    def medians(self) -> dict[Row, dict[str, float]]:
+    def medians(self) -> dict[TimedWork, dict[str, float]]:
         """The CPU vs CUDA table: for each ``workload`` claim, in document order, its row -> device ->
         median seconds. A claim parametrized by layer is one row: the median of its runs' medians."""
         runs: dict[tuple[str, str], dict[str, list[float]]] = {}
@@ -152,7 +164,7 @@ class Tally:
             if r.workload and r.median_s is not None:
                 runs.setdefault((cell_label(r.cell), r.code), {}).setdefault(r.device, []).append(r.median_s)
         return {
-            Row(where, code, max(len(v) for v in by.values())): {device: statistics.median(v) for device, v in by.items()}
+            TimedWork(where, code, max(len(v) for v in by.values())): {device: statistics.median(v) for device, v in by.items()}
             for (where, code), by in runs.items()
         }
 
@@ -162,7 +174,7 @@ class Tally:
         return any(r.ran for r in self.records.values()) or bool(self.ratios or self.fidelity)
 
 
-def device_table(medians: dict[Row, dict[str, float]]) -> list[str]:
+def device_table(medians: dict[TimedWork, dict[str, float]]) -> list[str]:
     """``medians`` (row -> device -> seconds, pytest-benchmark's) as aligned text. No ratio is taken
     from these: medians timed at different moments of a run are not paired (see the lines below them)."""
 

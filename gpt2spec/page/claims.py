@@ -62,7 +62,9 @@ class Verdict:
 
 
 @dataclass(frozen=True)
-class Row:
+class ClaimRow:
+    """A row of a claim's table: one parametrization, a verdict per device."""
+
     param: str  # what this parametrization adds to the shared words ("" where not parametrized)
     expected: list[Value]
     observed: list[Value]
@@ -80,7 +82,7 @@ class Claim:
     param_head: str | None  # the words all parametrizations share; None where not parametrized
     value_head: str | None  # what the expected column holds; None where no row shows a value
     devices: list[tuple[str, Note | None]]  # the verdict columns
-    rows: list[Row]
+    rows: list[ClaimRow]
 
 
 def anchor(claim: str) -> str:
@@ -118,8 +120,8 @@ def verdict(record: Record | None, notes: Notes) -> Verdict:
     return Verdict(outcome.look, outcome.verdict, why=why, note=notes.note(why), hidden=hidden)
 
 
-def row(label: str, by_device: dict[str, Record], devices: list[str], notes: Notes, printed: dict[str, str], major: int) -> tuple[Row, set[str]]:
-    """One row and the kinds of value it shows: the comparisons of a device where it differs (else
+def row(label: str, by_device: dict[str, Record], devices: list[str], notes: Notes, printed: dict[str, str], major: int) -> tuple[ClaimRow, set[str]]:
+    """One row and what the values it shows are (``against``: "document", "baseline"): the comparisons of a device where it differs (else
     the first device's), or the document's printed value where the claim compared none (skipped)."""
     first = next(iter(by_device.values()))
     compared = [r for r in by_device.values() if r.comparisons]
@@ -127,18 +129,18 @@ def row(label: str, by_device: dict[str, Record], devices: list[str], notes: Not
     name = first.id.name  # its snapshot's name
     expected: list[Value] = []
     observed: list[Value] = []
-    on, kinds = "", set()
+    on, against = "", set()
     if chosen is not None:
         expected, observed = (list(side) for side in zip(*(comparison(c) for c in chosen.comparisons)))
         on = chosen.device.upper() if chosen is not compared[0] else ""
-        kinds = {c["against"] for c in chosen.comparisons}
+        against = {c["against"] for c in chosen.comparisons}
     elif name in printed:
-        expected, observed, kinds = [shown(printed[name])], [Value(muted="not run")], {"document"}
+        expected, observed, against = [shown(printed[name])], [Value(muted="not run")], {"document"}
     versioned = ""
     if first.versioned and major in first.versioned["majors"]:
         versioned = f"TransformerLens {major}.x differs by design: {first.versioned['why']}"
     verdicts = [verdict(by_device.get(d), notes) for d in devices]
-    return Row(label, expected, observed, verdicts, on, versioned), kinds
+    return ClaimRow(label, expected, observed, verdicts, on, versioned), against
 
 
 def claim(runs: list[Record], notes: Notes, printed: dict[str, str], major: int) -> Claim:
@@ -149,16 +151,16 @@ def claim(runs: list[Record], notes: Notes, printed: dict[str, str], major: int)
     for r in runs:
         by_params.setdefault(r.params, {})[r.device] = r
     head, labels = shared_words([unescaped(p) for p in by_params])
-    rows, kinds = [], set()
+    rows, against = [], set()
     for label, by_device in zip(labels, by_params.values()):
         made, seen = row(label, by_device, devices, notes, printed, major)
         rows.append(made)
-        kinds |= seen
+        against |= seen
     value_head = None
     if any(r.expected or r.observed or r.versioned for r in rows):
         printed_in = f"printed (In [{first.cell}])" if first.cell else "printed"
         value_head = {frozenset({"document"}): printed_in, frozenset({"baseline"}): "baseline (recorded)"}.get(
-            frozenset(kinds), "printed or baseline"
+            frozenset(against), "printed or baseline"
         )
     return Claim(
         anchor=anchor(first.id.group),

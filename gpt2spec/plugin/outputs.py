@@ -33,6 +33,12 @@ class TallyHooks:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.tally.reported(report)
 
+    @pytest.hookimpl(trylast=True)  # after every other plugin's: the page ends with it
+    def pytest_spec_page_sections(self) -> list[page.sections.Section]:
+        """The CPU vs CUDA section: the terminal's benchmark lines (the claims' medians, the paired ratios, the fidelity)."""
+        lines = tally.benchmark_lines(self.tally)
+        return [page.sections.Section("devices", "CPU vs CUDA: each claim's own work, paired ratios, fidelity", pre=lines)] if lines else []
+
     @pytest.hookimpl(tryfirst=True)  # the run's own summary first (the scaling benchmark's next)
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
         for title, lines in summary.terminal_sections(self.tally):

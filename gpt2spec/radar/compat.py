@@ -117,8 +117,8 @@ def history(found: list[dict]) -> str:
         for c in f["changes"]:
             notes = f["notes"].get(c["first"])
             first = f"[{c['first']}]({notes})" if notes else c["first"]
-            kind = provenance.NAMES.get(c["kind"], c["kind"])  # a name list's label, or "outcome" / "drift"
-            what = f"{kind}: `{relative(c['what'])}`"
+            differs = provenance.NAMES.get(c["kind"], c["kind"])  # a name list's label, or "outcome" / "drift"
+            what = f"{differs}: `{relative(c['what'])}`"
             before, after = (WORD.get(v, v) if isinstance(v, bool) else v for v in (c["before"], c["after"]))
             lines.append(row(first, what, str(before), str(after), c.get("cause") or "not cited yet: see the release notes"))
         lines.append("")
