@@ -112,9 +112,11 @@ def shared_words(params: list[str]) -> tuple[str, list[str]]:
 
 def verdict(record: Record | None, notes: Notes) -> Verdict:
     """A run's verdict, as its outcome code says (a device the claim did not run on: not run)."""
-    outcome = outcomes.of(record.outcome if record is not None else outcomes.NOT_RUN)
-    if record is None or outcome.look in ("passed", "not-run"):
-        return Verdict(outcome.look, outcome.verdict, seconds=record.median_s if record is not None else None)
+    if record is None:
+        return Verdict(outcomes.OUTCOMES[outcomes.NOT_RUN].look, outcomes.OUTCOMES[outcomes.NOT_RUN].verdict)
+    outcome = outcomes.of(record.outcome)
+    if outcome.look == "passed":
+        return Verdict(outcome.look, outcome.verdict, seconds=record.median_s)
     why = notes.why(record)
     hidden = outcome.pytest == "skipped" and record.device in notes.device
     return Verdict(outcome.look, outcome.verdict, why=why, note=notes.note(why), hidden=hidden)
