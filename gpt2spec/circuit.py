@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from gpt2spec.seeded import counters, splitmix64
+
 VERSION = 1  # bump when the construction changes: the cache and its baselines are named by it
 
 PREVIOUS_TOKEN_HEAD = (4, 11)
@@ -103,8 +105,6 @@ def cos_sin_table(period: int = PERIOD) -> tuple[np.ndarray, np.ndarray]:
 
 def signs(seed: int, stream: int, shape: tuple[int, int]) -> np.ndarray:
     """±1 (float32), 64 from each SplitMix64 word of the stand-in's generator, a stream of its own."""
-    from gpt2spec.standin import counters, splitmix64
-
     n = shape[0] * shape[1]
     words = splitmix64(counters(seed, stream, 0, -(-n // 64))).astype("<u8")  # little-endian bytes on any machine
     bits = np.unpackbits(words.view(np.uint8), bitorder="little")[:n].astype(np.float32)

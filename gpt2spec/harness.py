@@ -56,7 +56,7 @@ def suite_state(environ: dict[str, str | None] | None = None) -> Iterator[None]:
 
 
 class Verdicts:
-    """A pytest plugin: each spec's outcome and cell, from one in-process run."""
+    """A pytest plugin: each spec's outcome code (``outcomes.ended``) and cell, from one in-process run."""
 
     def __init__(self) -> None:
         self.outcome: dict[str, str] = {}
@@ -68,24 +68,25 @@ class Verdicts:
             self.cell[item.nodeid] = marker.args[0] if marker else None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "call" or not report.passed:
-            if self.outcome.get(report.nodeid, outcomes.PASSED) == outcomes.PASSED:
-                self.outcome[report.nodeid] = {"passed": outcomes.PASSED, "failed": outcomes.FAILED}.get(
-                    report.outcome, outcomes.SKIPPED
-                )
+        if code := getattr(report, "outcome_code", None):  # the last report's is the test's
+            self.outcome[report.nodeid] = code
 
 
 @dataclass
 class Run:
     fault: str  # "" for the unbroken model
-    outcome: dict[str, str]
+    outcome: dict[str, str]  # nodeid -> its outcome code
     cell: dict[str, int | None]
     output: str  # pytest's terminal output (stdout, then stderr), for a failure's message
     code: int = 0  # pytest's exit code (4: the command line was refused)
     stderr: str = ""  # what went to stderr alone (the plugin's lines about the weights)
 
+    def ended(self, said: str) -> set[str]:
+        """The tests pytest says ended ``said`` ("passed", "failed", "skipped"), whatever their code refines it to."""
+        return {nodeid for nodeid, code in self.outcome.items() if outcomes.of(code).pytest == said}
+
     def failed(self) -> set[str]:
-        return {nodeid for nodeid, o in self.outcome.items() if o == outcomes.FAILED}
+        return self.ended("failed")
 
     @property
     def stdout(self) -> str:

@@ -3,7 +3,7 @@ and where it ran. Written from a run here, read here (with one line for a file t
 ``changes``, ``compat`` and the bisection alike.
 
 Format 2 stores outcome codes (``outcomes.py``); format 1 (before codes) stored display sentences,
-which ``outcomes.code`` still reads. A file from a newer format is refused, with what to do.
+which ``outcomes.of`` still reads. A file from a newer format is refused, with what to do.
 """
 
 from __future__ import annotations
@@ -36,13 +36,13 @@ def of_run(tally: Tally, versions: dict[str, str], where: dict | None = None) ->
     and where it ran (``provenance.of_run``)."""
     claims: dict[str, dict] = {}
     for r in tally.records.values():
-        if r.outcome == "not run" or (r.device and r.device != "cpu"):
+        if not r.ran or (r.device and r.device != "cpu"):
             continue
         claims[r.claim] = {
-            "outcome": outcomes.code(tally.kind(r)),
+            "outcome": r.outcome,
             "reason": r.reason,
             "versioned": r.versioned,
-            "drift": drift([c for c in r.comparisons if c["kind"] == "baseline"]),
+            "drift": drift([c for c in r.comparisons if c["against"] == "baseline"]),
         }
     return {"format": FORMAT, "versions": versions, "provenance": where or {}, "claims": claims}
 

@@ -38,9 +38,9 @@ def of(tally: Tally) -> Summary:
         same.setdefault((found.verdict, found.source), []).append(device)
     counts = []
     for document in (True, False):
-        ran = [r for r in tally.records.values() if (r.cell is not None) == document and r.outcome != "not run"]
+        ran = [r for r in tally.records.values() if (r.cell is not None) == document and r.ran]
         if ran:
-            n = Counter(outcomes.code(tally.kind(r)) for r in ran)
+            n = Counter(r.outcome for r in ran)
             counts.append(Counts(document, sorted(n.items(), key=lambda kv: _rank(kv[0]))))
     return Summary(
         weights=[Weights(devices, verdict, source) for (verdict, source), devices in same.items()],

@@ -9,7 +9,7 @@ import statistics
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, NamedTuple
+from typing import ContextManager, Iterator, NamedTuple
 
 import pytest
 
@@ -39,14 +39,13 @@ class Record:
     cell: int | None
     openai: bool
     versioned: dict | None  # {"majors": [...], "why": ...} where the expectation differs by version
-    outcome: str = "not run"
+    outcome: str = outcomes.NOT_RUN  # its outcome code, as its last report carried it (outcomes.ended)
     reason: str = ""
     comparisons: list[dict] = field(default_factory=list)
     median_s: float | None = None
     workload: bool = False  # its timed work is real computation: a row of the CPU vs CUDA table
     code: str = ""  # what the claim evaluates and times: the body of the lambda given to ``bench``
     failure: str = ""  # the first lines of a failure's message (the page shows them)
-    decided: str = ""  # an outcome code decided where it happened (a coded skip, a missing baseline)
 
     @functools.cached_property
     def id(self) -> NodeId:
@@ -66,12 +65,20 @@ class Record:
         return self.id.device
 
     @property
+    def ran(self) -> bool:
+        return self.outcome != outcomes.NOT_RUN
+
+    @property
     def params(self) -> str:
         """The parametrization without the device ("cfg.d_vocab is as printed"), or ""."""
         return self.id.params
 
 
-class Row(NamedTuple):
+def _load_step(dtype: str) -> str:
+    return "load the model" + ("" if dtype == "float32" else f" in {dtype}")
+
+
+class TimedWork(NamedTuple):
     """A row of the CPU vs CUDA table: where the claim is (its cell, or beyond), the code it times,
     and over how many parametrizations its median is taken."""
 
@@ -101,6 +108,14 @@ class Tally:
             yield
         self.seconds[device, step] = elapsed.seconds
 
+    def loading(self, device: str, dtype: str) -> ContextManager[None]:
+        """Times the model's load on ``device`` in ``dtype`` ("float32", "float16"): a step of the summary."""
+        return self.timed(device, _load_step(dtype))
+
+    def load_seconds(self, device: str, dtype: str) -> float | None:
+        """How long the model's load on ``device`` in ``dtype`` took, where this run loaded it."""
+        return self.seconds.get((device, _load_step(dtype)))
+
     def collect(self, items: list[pytest.Item]) -> None:
         """A record for each claim collected."""
         for item in items:
@@ -119,12 +134,6 @@ class Tally:
                 versioned={"majors": list(versioned.args[0]), "why": versioned.args[1]} if versioned else None,
             )
 
-    def ended(self, item: pytest.Item, call: pytest.CallInfo) -> None:
-        """A skip raised with outcomes.skip says its code (a session fixture's skip reaches every test)."""
-        code = getattr(call.excinfo.value, "code", None) if call.excinfo is not None else None
-        if isinstance(code, str) and item.nodeid in self.records:
-            self.records[item.nodeid].decided = code
-
     def reported(self, report: pytest.TestReport) -> None:
         """What a phase of a test reported: its outcome, and what it recorded (record_property)."""
         if report.when == "teardown":  # what the benchmark tests measured (record_property)
@@ -134,9 +143,8 @@ class Tally:
         record = self.records.get(report.nodeid)
         if record is None:
             return
+        record.outcome = getattr(report, "outcome_code", record.outcome)  # the last report's is the claim's
         if report.when == "call" or report.skipped or report.failed:
-            if record.outcome in ("not run", "passed"):
-                record.outcome = report.outcome
             if report.skipped and isinstance(report.longrepr, tuple):
                 record.reason = str(report.longrepr[2]).removeprefix("Skipped: ")
             if report.failed and not record.failure:
@@ -147,21 +155,8 @@ class Tally:
                     record.comparisons.append(value)
                 elif key == "median_s":
                     record.median_s = value
-                elif key == "outcome":  # outcomes.NO_BASELINE (the snapshot fixture), HELD_STANDIN (gating)
-                    record.decided = value
 
-    def kind(self, record: Record) -> str:
-        """The claim's outcome code (outcomes.py): a pass that compared with no recorded baseline is
-        NO_BASELINE, a mechanism's pass on the stand-in HELD_STANDIN, never PASSED; a skip is what the
-        code that skipped said it was."""
-        if record.outcome == "passed":
-            return record.decided if record.decided in (outcomes.NO_BASELINE, outcomes.HELD_STANDIN) else outcomes.PASSED
-        if record.outcome == "skipped":
-            skips = (outcomes.SKIP_OPENAI, outcomes.SKIP_MECHANISM, outcomes.SKIP_CUDA)
-            return record.decided if record.decided in skips else outcomes.SKIPPED
-        return {"failed": outcomes.FAILED, "not run": outcomes.NOT_RUN}.get(record.outcome, outcomes.code(record.outcome))
-
-    def medians(self) -> dict[Row, dict[str, float]]:
+    def medians(self) -> dict[TimedWork, dict[str, float]]:
         """The CPU vs CUDA table: for each ``workload`` claim, in document order, its row -> device ->
         median seconds. A claim parametrized by layer is one row: the median of its runs' medians."""
         runs: dict[tuple[str, str], dict[str, list[float]]] = {}
@@ -169,17 +164,17 @@ class Tally:
             if r.workload and r.median_s is not None:
                 runs.setdefault((cell_label(r.cell), r.code), {}).setdefault(r.device, []).append(r.median_s)
         return {
-            Row(where, code, max(len(v) for v in by.values())): {device: statistics.median(v) for device, v in by.items()}
+            TimedWork(where, code, max(len(v) for v in by.values())): {device: statistics.median(v) for device, v in by.items()}
             for (where, code), by in runs.items()
         }
 
     def ran(self) -> bool:
         """Whether there is anything to sum up: a claim ran, or a ratio or a fidelity gap was measured
         (the scaling benchmark alone has no claims, but ratios and fidelity to show)."""
-        return any(r.outcome != "not run" for r in self.records.values()) or bool(self.ratios or self.fidelity)
+        return any(r.ran for r in self.records.values()) or bool(self.ratios or self.fidelity)
 
 
-def device_table(medians: dict[Row, dict[str, float]]) -> list[str]:
+def device_table(medians: dict[TimedWork, dict[str, float]]) -> list[str]:
     """``medians`` (row -> device -> seconds, pytest-benchmark's) as aligned text. No ratio is taken
     from these: medians timed at different moments of a run are not paired (see the lines below them)."""
 

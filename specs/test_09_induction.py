@@ -4,12 +4,13 @@ The document shows them only as a picture (layer 5's heads, L5H0..L5H11, on its 
 thresholds here come from published figures, named in each docstring, and are conservative.
 """
 
+import numpy as np
 import pytest
 import torch
 from jaxtyping import Float, Int
 from torch import Tensor
 
-from gpt2spec import standin
+from gpt2spec import seeded
 
 # ' Qu', 'om', 'atar', 'us' occur at 6-9, 14-17 and 40-43 of the example's tokens (In [12]).
 FIRST, REPEATS = [6, 7, 8, 9], [14, 15, 16, 17, 40, 41, 42, 43]
@@ -32,8 +33,8 @@ def attention_to_targets(pattern: Float[Tensor, "head q k"], tokens) -> Float[Te
 
 def repeated_random_tokens(model) -> Int[Tensor, "batch pos"]:
     """BOS + r + r, r of SEQ_LEN ids from the stand-in's counter-based hash: the same on any machine."""
-    words = standin.splitmix64(standin.np.arange(BATCH * SEQ_LEN, dtype=standin.np.uint64) + standin.np.uint64(7))
-    r = torch.from_numpy((words % standin.np.uint64(50256)).astype("int64")).reshape(BATCH, SEQ_LEN)
+    words = seeded.splitmix64(np.arange(BATCH * SEQ_LEN, dtype=np.uint64) + np.uint64(7))
+    r = torch.from_numpy((words % np.uint64(50256)).astype("int64")).reshape(BATCH, SEQ_LEN)
     bos = torch.full((BATCH, 1), model.tokenizer.bos_token_id)
     return torch.cat([bos, r, r], dim=1).to(model.cfg.device)
 

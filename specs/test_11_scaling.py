@@ -49,8 +49,7 @@ def implementation(model_on, hugging_face_models, pytestconfig):
             model, load_s = hugging_face_models(device, attention, dtype)
             return (lambda: model(tokens).logits), attention, load_s
         model = model_on(device, getattr(torch, dtype))
-        step = "load the model" + ("" if dtype == "float32" else f" in {dtype}")
-        load_s = pytestconfig.stash[TALLY].seconds.get((device, step))  # model_on timed it
+        load_s = pytestconfig.stash[TALLY].load_seconds(device, dtype)  # model_on timed it
         call = (lambda: model(tokens)) if name == "tl-forward" else (lambda: model.run_with_cache(tokens)[0])
         return call, TL_ATTENTION, load_s
 

@@ -101,7 +101,7 @@ def test_claims_that_need_openai_never_pass_on_the_stand_in(models):
     """Skipped by default; with --require-pretrained they fail, saying why."""
     args = ("specs/test_05_output.py", "-k", "that or hello_world", "-rsfE")
     skipped = catching.run_specs(models, None, *args)
-    assert set(skipped.outcome.values()) == {outcomes.SKIPPED} and "needs OpenAI's GPT-2 weights" in skipped.output
+    assert set(skipped.outcome.values()) == {outcomes.SKIP_OPENAI} and "needs OpenAI's GPT-2 weights" in skipped.output
     assert "outcomes.Skipped" not in skipped.output, "a skip reason reads as pytest's own, not prefixed by our class"
     required = catching.run_specs(models, None, *args, "--require-pretrained")
     assert "--require-pretrained was given" in required.output
@@ -115,7 +115,7 @@ def test_every_openai_claim_fails_on_the_stand_in_taken_for_openai(models):
     """The claims that need OpenAI's weights are real checks: with OpenAI's fingerprint forged into the
     stand-in (faults.forged_fingerprint), every one of them runs and fails; none passes by chance."""
     run = catching.run_specs(models, faults.FAULTS["forged-fingerprint"], "-m", "openai")
-    assert outcomes.PASSED not in run.outcome.values(), sorted(n for n, o in run.outcome.items() if o == outcomes.PASSED)
+    assert not run.ended("passed"), sorted(run.ended("passed"))
     assert len(run.failed()) >= 19, run.output[-3000:]
 
 

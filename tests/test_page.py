@@ -105,7 +105,7 @@ def test_the_page_is_small_and_offline(report):
 def cells(observed: str, expected: str, ok: bool) -> tuple[str, str]:
     """(expected, observed) of one comparison, as the page's template writes them."""
     value = page.environment().get_template("parts.html.j2").module.value
-    pair = values.comparison({"kind": "document", "observed": observed, "expected": expected, "ok": ok})
+    pair = values.comparison({"against": "document", "observed": observed, "expected": expected, "ok": ok})
     return tuple(str(value(v)) for v in pair)
 
 
@@ -148,7 +148,7 @@ def made_up(tmp_path) -> Path:
             section="Embedding (In [13], [14]).", words="In [14]: the corner.",
             cell=14, openai=False, versioned=None, outcome="passed", code="model.W_E[tokens, :]",
         )  # fmt: skip
-        record.comparisons.append({"kind": "document", "observed": "list([\n  0.0517,\n])", "expected": "list([\n  0.0517,\n])", "ok": True})
+        record.comparisons.append({"against": "document", "observed": "list([\n  0.0517,\n])", "expected": "list([\n  0.0517,\n])", "ok": True})
         tally.records[record.nodeid] = record
     failed = tally.records["specs/test_04_embedding.py::test_corner[cuda]"]
     failed.outcome, failed.comparisons[0] = "failed", {**failed.comparisons[0], "observed": "list([\n  0.0600,\n])", "ok": False}

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import pytest
 import torch
 
-from gpt2spec import document, loading, outcomes, paths
+from gpt2spec import document, loading, paths
 from gpt2spec.faults import FAULTS, Fault, setting
 from gpt2spec.harness import Run, Verdicts, run_pytest
 from gpt2spec.ids import NodeId, cell_label
@@ -140,10 +140,9 @@ class FaultsSection(Verdicts):
 def rows(runs: list[Run]) -> list[tuple[str, str]]:
     """(fault, the claims that caught it, by cell), the unbroken model first (fault "")."""
     unbroken, *broken = runs
-    counts = Counter(unbroken.outcome.values())
-    ran = counts[outcomes.PASSED] + counts[outcomes.FAILED]
+    ran = len(unbroken.ended("passed") | unbroken.failed())
     held = "every claim that ran held" if not unbroken.failed() else f"FAILED {len(unbroken.failed())}: " + ", ".join(sorted((NodeId.of(n).brief for n in unbroken.failed())))
-    found = [("", f"{held} ({ran} ran, {counts[outcomes.SKIPPED]} skipped)")]
+    found = [("", f"{held} ({ran} ran, {len(unbroken.ended('skipped'))} skipped)")]
     for run in broken:
         caught = run.failed() - unbroken.failed()
         by_cell = Counter(run.cell.get(n) for n in caught)

@@ -6,7 +6,8 @@ its cells in the document's order: for each claim, the code the spec evaluates, 
 document printed (or the recorded baseline), the value observed, and a verdict per device. A
 parametrized claim is one table. Where a number differs, it is marked with its distance. The
 document's pictures sit at their cells: In [28] (plotly), In [39] and In [45] (circuitsvis). Other
-parts of the run add sections at the end (``sections``), then the CPU vs CUDA table.
+parts of the run add sections at the end, each through ``sections``' hook (the CPU vs CUDA table
+last: the tally's plugin adds it).
 
 The page's structure is in ``templates/`` (Jinja2, autoescaped), its style and script in
 ``assets/``; the modules here only compute what goes in: ``values`` (a value, what differs),
@@ -30,7 +31,7 @@ from gpt2spec.page.claims import Notes
 from gpt2spec.page.figures import DEFERRED, LIBRARY, Drawing, Figure, deferred
 from gpt2spec.page.layout import chapters, failed_claims, shared_reasons
 from gpt2spec.page.sections import Section
-from gpt2spec.tally import Tally, benchmark_lines
+from gpt2spec.tally import Tally
 
 
 def missing_packages() -> list[str]:
@@ -68,30 +69,23 @@ def asset(name: str) -> str:
     return (resources.files("gpt2spec.page") / "assets" / name).read_text(encoding="utf-8")
 
 
-def devices_section(tally: Tally) -> list[Section]:
-    lines = benchmark_lines(tally)  # the terminal's: the claims' medians, the paired ratios, the fidelity table
-    if not lines:
-        return []
-    return [Section("devices", "CPU vs CUDA: each claim's own work, paired ratios, fidelity", pre=lines)]
-
-
 def write(path: Path, tally: Tally, root: Path = Path("."), sections: Iterable[Section] = ()) -> None:
     """The page of ``tally``'s run; ``sections`` (``sections.gathered``) go after the document's."""
     from markupsafe import Markup
 
-    records = [r for r in tally.records.values() if r.outcome != "not run"]
+    records = [r for r in tally.records.values() if r.ran]
     notes = Notes(records)
     run = tally.runs.get("cpu") or next(iter(tally.runs.values()), None)
     drawing = Drawing(run)
     document = Path(root) / "snapshots" / snapshot.DOCUMENT
     extra = [
         (s, [Figure(title, title, deferred(fragment)) for title, fragment in s.figures.items()])
-        for s in [*sections, *devices_section(tally)]
+        for s in sections
     ]
     html = environment().get_template("page.html.j2").render(
         summary=summary.of(tally),
         versions=", ".join(f"{k} {v}" for k, v in loading.versions().items()),
-        failing={outcomes.FAILED, outcomes.ERROR},
+        failing={code for code, outcome in outcomes.OUTCOMES.items() if outcome.look == "failed"},
         failed=failed_claims(records),
         reasons=shared_reasons(notes),
         chapters=chapters(

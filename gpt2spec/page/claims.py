@@ -27,21 +27,23 @@ class Notes:
         counts: dict[tuple[str, str], int] = {}
         for r in records:
             if why := self.why(r):
-                counts[r.outcome, why] = counts.get((r.outcome, why), 0) + 1
+                key = outcomes.of(r.outcome).pytest, why  # "skipped" or "failed", as the summary's row says
+                counts[key] = counts.get(key, 0) + 1
         self.counts = {key: n for key, n in counts.items() if n > 1}
         self.number = {why: i + 1 for i, (_, why) in enumerate(self.counts)}
         # a device all of whose runs are skipped for one reason: its column says so in its header
         self.device: dict[str, str] = {}
         for device in dict.fromkeys(r.device for r in records if r.device):
-            reasons = {r.reason if r.outcome == "skipped" else None for r in records if r.device == device}
+            reasons = {r.reason if outcomes.of(r.outcome).pytest == "skipped" else None for r in records if r.device == device}
             if len(reasons) == 1 and (only := reasons.pop()) in self.number:
                 self.device[device] = only
 
     @staticmethod
     def why(record: Record) -> str:
-        if record.outcome == "skipped":
+        said = outcomes.of(record.outcome).pytest
+        if said == "skipped":
             return record.reason
-        if record.outcome in ("failed", "error") and not any(not c["ok"] for c in record.comparisons):
+        if said == "failed" and not any(not c["ok"] for c in record.comparisons):
             return record.failure or record.reason
         return ""  # passed, or a failed comparison: the marked numbers say why
 
@@ -51,8 +53,8 @@ class Notes:
 
 @dataclass(frozen=True)
 class Verdict:
-    outcome: str  # pytest's outcome, or "not run": the CSS class too
-    said: str  # "✓ holds", "skipped", "✗ failed", ...
+    look: str  # outcomes.Outcome.look: the CSS class too
+    said: str  # "✓ holds", "skipped", "✗ failed", ... (outcomes.Outcome.verdict)
     seconds: float | None = None  # a passed claim's median
     why: str = ""  # said under the verdict, unless ``note`` numbers it
     note: Note | None = None
@@ -60,7 +62,9 @@ class Verdict:
 
 
 @dataclass(frozen=True)
-class Row:
+class ClaimRow:
+    """A row of a claim's table: one parametrization, a verdict per device."""
+
     param: str  # what this parametrization adds to the shared words ("" where not parametrized)
     expected: list[Value]
     observed: list[Value]
@@ -78,7 +82,7 @@ class Claim:
     param_head: str | None  # the words all parametrizations share; None where not parametrized
     value_head: str | None  # what the expected column holds; None where no row shows a value
     devices: list[tuple[str, Note | None]]  # the verdict columns
-    rows: list[Row]
+    rows: list[ClaimRow]
 
 
 def anchor(claim: str) -> str:
@@ -107,19 +111,19 @@ def shared_words(params: list[str]) -> tuple[str, list[str]]:
 
 
 def verdict(record: Record | None, notes: Notes) -> Verdict:
+    """A run's verdict, as its outcome code says (a device the claim did not run on: not run)."""
     if record is None:
-        return Verdict("not run", "not run")
+        return Verdict(outcomes.OUTCOMES[outcomes.NOT_RUN].look, outcomes.OUTCOMES[outcomes.NOT_RUN].verdict)
+    outcome = outcomes.of(record.outcome)
+    if outcome.look == "passed":
+        return Verdict(outcome.look, outcome.verdict, seconds=record.median_s)
     why = notes.why(record)
-    if record.outcome == "passed":
-        on = " on the stand-in's constructed induction heads" if record.decided == outcomes.HELD_STANDIN else ""
-        return Verdict("passed", "✓ holds" + on, seconds=record.median_s)
-    said = "skipped" if record.outcome == "skipped" else "✗ " + record.outcome
-    hidden = record.outcome == "skipped" and record.device in notes.device
-    return Verdict(record.outcome, said, why=why, note=notes.note(why), hidden=hidden)
+    hidden = outcome.pytest == "skipped" and record.device in notes.device
+    return Verdict(outcome.look, outcome.verdict, why=why, note=notes.note(why), hidden=hidden)
 
 
-def row(label: str, by_device: dict[str, Record], devices: list[str], notes: Notes, printed: dict[str, str], major: int) -> tuple[Row, set[str]]:
-    """One row and the kinds of value it shows: the comparisons of a device where it differs (else
+def row(label: str, by_device: dict[str, Record], devices: list[str], notes: Notes, printed: dict[str, str], major: int) -> tuple[ClaimRow, set[str]]:
+    """One row and what the values it shows are (``against``: "document", "baseline"): the comparisons of a device where it differs (else
     the first device's), or the document's printed value where the claim compared none (skipped)."""
     first = next(iter(by_device.values()))
     compared = [r for r in by_device.values() if r.comparisons]
@@ -127,18 +131,18 @@ def row(label: str, by_device: dict[str, Record], devices: list[str], notes: Not
     name = first.id.name  # its snapshot's name
     expected: list[Value] = []
     observed: list[Value] = []
-    on, kinds = "", set()
+    on, against = "", set()
     if chosen is not None:
         expected, observed = (list(side) for side in zip(*(comparison(c) for c in chosen.comparisons)))
         on = chosen.device.upper() if chosen is not compared[0] else ""
-        kinds = {c["kind"] for c in chosen.comparisons}
+        against = {c["against"] for c in chosen.comparisons}
     elif name in printed:
-        expected, observed, kinds = [shown(printed[name])], [Value(muted="not run")], {"document"}
+        expected, observed, against = [shown(printed[name])], [Value(muted="not run")], {"document"}
     versioned = ""
     if first.versioned and major in first.versioned["majors"]:
         versioned = f"TransformerLens {major}.x differs by design: {first.versioned['why']}"
     verdicts = [verdict(by_device.get(d), notes) for d in devices]
-    return Row(label, expected, observed, verdicts, on, versioned), kinds
+    return ClaimRow(label, expected, observed, verdicts, on, versioned), against
 
 
 def claim(runs: list[Record], notes: Notes, printed: dict[str, str], major: int) -> Claim:
@@ -149,16 +153,16 @@ def claim(runs: list[Record], notes: Notes, printed: dict[str, str], major: int)
     for r in runs:
         by_params.setdefault(r.params, {})[r.device] = r
     head, labels = shared_words([unescaped(p) for p in by_params])
-    rows, kinds = [], set()
+    rows, against = [], set()
     for label, by_device in zip(labels, by_params.values()):
         made, seen = row(label, by_device, devices, notes, printed, major)
         rows.append(made)
-        kinds |= seen
+        against |= seen
     value_head = None
     if any(r.expected or r.observed or r.versioned for r in rows):
         printed_in = f"printed (In [{first.cell}])" if first.cell else "printed"
         value_head = {frozenset({"document"}): printed_in, frozenset({"baseline"}): "baseline (recorded)"}.get(
-            frozenset(kinds), "printed or baseline"
+            frozenset(against), "printed or baseline"
         )
     return Claim(
         anchor=anchor(first.id.group),

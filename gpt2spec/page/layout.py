@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from gpt2spec import outcomes
 from gpt2spec.document import position
 from gpt2spec.page.claims import Claim, Note, Notes, anchor, claim
 from gpt2spec.page.figures import FIGURES, Figure
@@ -93,5 +94,5 @@ def shared_reasons(notes: Notes) -> list[Shared]:
 
 def failed_claims(records: list[Record]) -> list[tuple[str, str]]:
     """(anchor, name) of each claim that failed or erred on some device, in run order."""
-    failed = {r.id.group: r.id.function for r in records if r.outcome in ("failed", "error")}
+    failed = {r.id.group: r.id.function for r in records if outcomes.of(r.outcome).look == "failed"}
     return [(anchor(group), function) for group, function in failed.items()]

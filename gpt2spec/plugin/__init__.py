@@ -6,6 +6,7 @@ are), ``printed`` (the document's printed value), ``snapshot`` (a baseline for t
 ``bench`` (a device-aware benchmark).
 
 - ``options``: the command line, its checks, the opt-in parts' deselection, the header.
+- ``decided``: each test's outcome code, decided as it ends, on its reports.
 - ``models``: the devices, the model loaded once per device, the shared run, load errors.
 - ``gating``: claims that need OpenAI's weights, skipped (or failed) on any other.
 - ``snapshots``: the ``snapshot`` and ``printed`` fixtures over syrupy.
@@ -16,6 +17,7 @@ are), ``printed`` (the document's printed value), ``snapshot`` (a baseline for t
 
 pytest_plugins = [
     "gpt2spec.plugin.options",
+    "gpt2spec.plugin.decided",
     "gpt2spec.plugin.outputs",
     "gpt2spec.plugin.models",
     "gpt2spec.plugin.gating",

@@ -32,7 +32,7 @@ def _weights_the_claim_needs(request: pytest.FixtureRequest) -> None:
     if openai:
         _not_here(request, outcomes.SKIP_OPENAI, f"needs OpenAI's GPT-2 weights; these are not ({found.evidence})")
     elif found.has_mechanisms:  # the stand-in's circuit: the claim runs, and says where it held
-        request.node.user_properties.append(("outcome", outcomes.HELD_STANDIN))
+        outcomes.decide(request.node, outcomes.HELD_STANDIN)
     else:
         _not_here(request, outcomes.SKIP_MECHANISM, f"needs weights with induction heads (OpenAI's, or the stand-in's built circuit); these are neither ({found.evidence})")
 

@@ -82,9 +82,8 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
         skip_without(device)
         key = device, dtype
         if key not in loaded:
-            step = "load the model" + ("" if dtype == torch.float32 else f" in {str(dtype).removeprefix('torch.')}")
             try:
-                with pytestconfig.stash[TALLY].timed(device, step), downloading(pytestconfig):
+                with pytestconfig.stash[TALLY].loading(device, str(dtype).removeprefix("torch.")), downloading(pytestconfig):
                     loaded[key] = loading.load(device, dtype)
                 if dtype == torch.float32 and pytestconfig.getoption("--spec-results"):  # only the results file keeps them
                     pytestconfig.stash.setdefault(FACTS, {})[device] = provenance.model_facts(loaded[key])

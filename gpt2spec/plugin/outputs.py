@@ -4,8 +4,6 @@ the page (--spec-report) and the results file (--spec-results), the last two wri
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
-
 import pytest
 
 from gpt2spec import page, results, summary, tally
@@ -32,13 +30,14 @@ class TallyHooks:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         self.tally.collect(session.items)
 
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
-        yield
-        self.tally.ended(item, call)
-
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.tally.reported(report)
+
+    @pytest.hookimpl(trylast=True)  # after every other plugin's: the page ends with it
+    def pytest_spec_page_sections(self) -> list[page.sections.Section]:
+        """The CPU vs CUDA section: the terminal's benchmark lines (the claims' medians, the paired ratios, the fidelity)."""
+        lines = tally.benchmark_lines(self.tally)
+        return [page.sections.Section("devices", "CPU vs CUDA: each claim's own work, paired ratios, fidelity", pre=lines)] if lines else []
 
     @pytest.hookimpl(tryfirst=True)  # the run's own summary first (the scaling benchmark's next)
     def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:

@@ -51,15 +51,16 @@ class Snapshots:
         return recorded(snapshot.use_extension(NumericSnapshotExtension.for_folder(root, DOCUMENT)), request, "document")
 
 
-def recorded(assertion: Any, request: pytest.FixtureRequest, kind: str) -> Any:
-    """Keep what each comparison saw (for the report): the observed and the expected text."""
+def recorded(assertion: Any, request: pytest.FixtureRequest, against: str) -> Any:
+    """Keep what each comparison saw (for the report): what it compared with ("baseline", "document"),
+    the observed and the expected text."""
 
     def keep() -> None:
         for result in assertion.executions.values():
-            seen = {"kind": kind, "observed": result.asserted_data, "expected": result.recalled_data, "ok": result.success}
+            seen = {"against": against, "observed": result.asserted_data, "expected": result.recalled_data, "ok": result.success}
             request.node.user_properties.append(("comparison", seen))
             if result.recalled_data == UNRECORDED:
-                request.node.user_properties.append(("outcome", outcomes.NO_BASELINE))
+                outcomes.decide(request.node, outcomes.NO_BASELINE)
 
     request.addfinalizer(keep)
     return assertion

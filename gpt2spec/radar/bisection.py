@@ -181,9 +181,9 @@ def probes(old: dict, new: dict) -> list[tuple[str, str, Probe]]:
         out.append(("outcome", claim, lambda r, c=claim: compat.cell(r["claims"].get(c), changes.major(r))))
     for claim, _, _ in found.drift:
         out.append(("drift", claim, lambda r, c=claim: changes.size((r["claims"].get(c) or {}).get("drift"))))
-    for kind, (added, removed) in found.names.items():
+    for listed, (added, removed) in found.names.items():
         for name in added + removed:
-            out.append((kind, name, lambda r, k=kind, n=name: n in (r.get("provenance") or {}).get(k, [])))
+            out.append((listed, name, lambda r, k=listed, n=name: n in (r.get("provenance") or {}).get(k, [])))
     return out
 
 

@@ -38,7 +38,7 @@ class Changes:
     added: list[str] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)
     drift: list[tuple[str, float | None, float]] = field(default_factory=list)  # claim, old, new
-    names: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # kind -> added, removed
+    names: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # a name list (provenance.NAMES) -> added, removed
     unrecorded: list[str] = field(default_factory=list)  # name lists one side did not record
     settings: list[tuple[str, str, str]] = field(default_factory=list)  # what differs in where they ran
     axes: list[str] = field(default_factory=list)  # the new run's axis packages: asked; offered; installed; why
@@ -68,11 +68,11 @@ def major(run: dict) -> int:
 
 
 def held(entry: dict) -> bool:
-    return outcomes.code(entry["outcome"]) in (outcomes.PASSED, outcomes.HELD_STANDIN)
+    return outcomes.of(entry["outcome"]).look == "passed"
 
 
 def fails(entry: dict) -> bool:
-    return outcomes.code(entry["outcome"]) in (outcomes.FAILED, outcomes.ERROR)
+    return outcomes.of(entry["outcome"]).look == "failed"
 
 
 def compare(old: dict, new: dict) -> Changes:
@@ -98,12 +98,12 @@ def compare(old: dict, new: dict) -> Changes:
     found.axes = [a.line() for a in axes]
     found.accepted = [a.package for a in axes if a.accepted and a.missed]
     found.untested = q.get("untested")
-    for kind in NAMES:
-        if kind not in p or kind not in q:
-            found.unrecorded.append(kind)
+    for listed in NAMES:
+        if listed not in p or listed not in q:
+            found.unrecorded.append(listed)
             continue
-        was_names, now_names = set(p[kind]), set(q[kind])
-        found.names[kind] = ([n for n in q[kind] if n not in was_names], [n for n in p[kind] if n not in now_names])
+        was_names, now_names = set(p[listed]), set(q[listed])
+        found.names[listed] = ([n for n in q[listed] if n not in was_names], [n for n in p[listed] if n not in now_names])
     return found
 
 
@@ -131,11 +131,11 @@ def text(c: Changes, old_path: Path, new_path: Path) -> str:
     lines += [f"  new      {relative(claim)}" for claim in c.added] + [f"  gone     {relative(claim)}" for claim in c.gone]
     for claim, was, now in c.drift:
         lines.append(f"  drift    {relative(claim)}: {size(was)} -> {size(now)}")
-    for kind, (added, removed) in c.names.items():
+    for listed, (added, removed) in c.names.items():
         for sign, names in (("+", added), ("-", removed)):
             if names:
                 more = f" and {len(names) - SHOWN} more" if len(names) > SHOWN else ""
-                lines.append(f"  {sign}{len(names)} {NAMES[kind]}: {', '.join(names[:SHOWN])}{more}")
+                lines.append(f"  {sign}{len(names)} {NAMES[listed]}: {', '.join(names[:SHOWN])}{more}")
     if c.unrecorded:
         lines.append(f"  not compared (a file predates provenance): {', '.join(c.unrecorded)}")
     verdict = f"{failing(c)} now fail{'s' if len(c.newly_failing) == 1 else ''}" if c.newly_failing else "no claim that held fails now"
@@ -172,9 +172,9 @@ def markdown(c: Changes, old_path: Path, new_path: Path) -> str:
     if c.drift:
         lines += ["## Drift from the baseline that grew", "", "The largest distance of a claim's numbers from its baseline in `snapshots/`.", ""]
         lines += table("| claim | before | now |", [row(f"`{relative(x)}`", size(a), size(b)) for x, a, b in c.drift])
-    for kind, (added, removed) in c.names.items():
+    for listed, (added, removed) in c.names.items():
         if added or removed:
-            lines += [f"## {NAMES[kind][0].upper()}{NAMES[kind][1:]}", ""]
+            lines += [f"## {NAMES[listed][0].upper()}{NAMES[listed][1:]}", ""]
             lines += [f"- added ({len(added)}): " + ", ".join(f"`{n}`" for n in added)] if added else []
             lines += [f"- removed ({len(removed)}): " + ", ".join(f"`{n}`" for n in removed)] if removed else []
             lines.append("")

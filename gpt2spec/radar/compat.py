@@ -45,22 +45,10 @@ def cell(entry: dict | None, major: int) -> str:
     """A claim's outcome in one word (results of either format: codes, or format 1's sentences)."""
     if entry is None:
         return "-"
-    outcome = outcomes.code(entry["outcome"])
-    if outcome in (outcomes.FAILED, outcomes.ERROR):
-        return "**FAIL**"
-    if outcome == outcomes.SKIP_OPENAI:
-        return "skip (OpenAI)"
-    if outcome == outcomes.HELD_STANDIN:
-        return "holds (stand-in circuit)"
-    if outcome == outcomes.SKIP_MECHANISM:
-        return "skip (mechanism)"
-    if outcome == outcomes.NO_BASELINE:
-        return "no baseline"
-    if outcome in (outcomes.SKIP_CUDA, outcomes.SKIPPED, outcomes.NOT_RUN):
-        return "skip"
-    if entry["versioned"] and major in entry["versioned"]["majors"]:
+    outcome = outcomes.of(entry["outcome"])
+    if outcome.code == outcomes.PASSED and entry["versioned"] and major in entry["versioned"]["majors"]:
         return "version-specific"
-    return "pass"
+    return outcome.cell
 
 
 def tl(run: dict) -> Version:
@@ -167,9 +155,9 @@ def history(found: list[dict]) -> str:
         for c in f["changes"]:
             notes = f["notes"].get(c["first"])
             first = f"[{c['first']}]({notes})" if notes else c["first"]
-            kind = provenance.NAMES.get(c["kind"], c["kind"])  # a name list's label, or "outcome" / "drift"
+            differs = provenance.NAMES.get(c["kind"], c["kind"])  # a name list's label, or "outcome" / "drift"
             named = outcomes.current(c["what"]) if c["kind"] in ("outcome", "drift") else c["what"]
-            what = f"{kind}: `{relative(named)}`"
+            what = f"{differs}: `{relative(named)}`"
             before, after = (WORD.get(v, v) if isinstance(v, bool) else v for v in (c["before"], c["after"]))
             lines.append(row(first, what, str(before), str(after), c.get("cause") or "not cited yet: see the release notes"))
         lines.append("")
