@@ -103,9 +103,14 @@ print(json.dumps(found))
 """
 
 
+# The nox sessions whose arguments after ``--`` go to a command of this project, not to pytest
+# (noxfile.py's versus and bisect): their options are that command's.
+POSARGS_OF = {"versus": "gpt2spec.radar.versus", "bisect": "gpt2spec.radar.bisection"}
+
+
 def modules_named(texts: list[str]) -> set[str]:
     named = set(re.findall(r"python -m (gpt2spec[\w.]*)", "\n".join(texts)))
-    return named | set(scripts().values())
+    return named | set(scripts().values()) | set(POSARGS_OF.values())
 
 
 @functools.cache
@@ -177,6 +182,15 @@ def pytest_problems(words: list[str], facts: Facts) -> list[str]:
     return found
 
 
+def module_problems(module: str, words: list[str], facts: Facts) -> list[str]:
+    """A ``python -m gpt2spec.X`` whose --help fails, or an option in ``words`` that its --help does not list."""
+    code, help_text = facts.helps.get(module, (None, ""))
+    if code != 0:
+        return [f"python -m {module} --help exits {code}: {help_text.strip()[-300:]}"]
+    options = option_strings(help_text)
+    return [f"{module} has no option {w.split('=')[0]}" for w in words if w.startswith("--") and w.split("=")[0] not in options]
+
+
 def problems(text: str, facts: Facts) -> list[str]:
     """What a block of shell commands names that does not exist."""
     found = []
@@ -188,17 +202,16 @@ def problems(text: str, facts: Facts) -> list[str]:
         if words[0] == "nox":
             said += [f"nox -l lists no session {s}" for s in sessions(words) if s not in facts.sessions]
             if "--" in words:
-                said += pytest_problems(words[words.index("--") + 1 :], facts)
+                given = words[words.index("--") + 1 :]
+                module = next((POSARGS_OF[s] for s in sessions(words) if s in POSARGS_OF), None)
+                if module is None:
+                    said += pytest_problems(given, facts)
+                else:
+                    said += module_problems(module, given, facts)
         elif words[0] == "pytest":
             said += pytest_problems(words[1:], facts)
         elif words[:2] == ["python", "-m"] and words[2].startswith("gpt2spec") or words[0] in facts.scripts:
-            module = words[2] if words[0] == "python" else facts.scripts[words[0]]
-            code, help_text = facts.helps.get(module, (None, ""))
-            if code != 0:
-                said.append(f"python -m {module} --help exits {code}: {help_text.strip()[-300:]}")
-            else:
-                options = option_strings(help_text)
-                said += [f"{module} has no option {w.split('=')[0]}" for w in words if w.startswith("--") and w.split("=")[0] not in options]
+            said += module_problems(words[2] if words[0] == "python" else facts.scripts[words[0]], words, facts)
         elif re.fullmatch(r"gpt2spec-[\w-]+", words[0]):
             said.append(f"{words[0]} is not a script pyproject.toml declares")
         said += path_problems(words, facts)
@@ -271,6 +284,7 @@ def test_every_claim_compatibility_and_the_history_name_is_collected(facts):
 
 MADE_UP = "\n".join([
     "nox -s tl-4.3 tl-9.9 -- --weights standin --no-such-option",
+    "nox -s versus -- tl-3.9 tl-4.3 --rounds 6 --weights standin",
     "pytest --spec-report report.html -rs --no-such-flag",
     "python -m gpt2spec.radar.compat results/tl-4.3.json --no-such-option",
     "python -m gpt2spec.nothing --help",
@@ -284,12 +298,12 @@ def test_the_checks_notice_what_does_not_exist(facts, tmp_path):
     found = problems(MADE_UP, facts)
     assert [p.split(": ", 1)[1] for p in found] == [
         "nox -l lists no session tl-9.9", "pytest has no option --no-such-option",
-        "pytest has no option --no-such-flag",
+        "gpt2spec.radar.versus has no option --weights", "pytest has no option --no-such-flag",
         "gpt2spec.radar.compat has no option --no-such-option",
-        found[4].split(": ", 1)[1],
+        found[5].split(": ", 1)[1],
         "specs/test_99_nothing.py does not exist",
     ]  # fmt: skip
-    assert found[4].startswith("`python -m gpt2spec.nothing --help`: python -m gpt2spec.nothing --help exits")
+    assert found[5].startswith("`python -m gpt2spec.nothing --help`: python -m gpt2spec.nothing --help exits")
     page = tmp_path / "page.md"
     page.write_text("[a](missing.md) [b](#nowhere) ![c](img.png) [d](https://example.org) `[e](x.md)`\n\n## Somewhere\n[f](#somewhere)\n")
     assert [p.split(": ", 1)[1] for p in link_problems(page, tmp_path)] == [
