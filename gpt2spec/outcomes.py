@@ -26,7 +26,7 @@ LABELS = {
     PASSED: "verified",
     FAILED: "failed",
     ERROR: "error",
-    NO_BASELINE: "no baseline yet (recorded now with --snapshot-update)",
+    NO_BASELINE: "no baseline yet (recorded with --record-baselines)",
     SKIP_OPENAI: "skipped (need OpenAI's weights)",
     SKIP_CUDA: "skipped (no CUDA)",
     SKIPPED: "skipped",
@@ -34,7 +34,9 @@ LABELS = {
 }
 ORDER = list(LABELS)  # how summaries list the counts: what held first
 
-_LEGACY = {label: c for c, label in LABELS.items()} | {"passed": PASSED, "not run": NOT_RUN}
+_LEGACY = {label: c for c, label in LABELS.items()} | {
+    "passed": PASSED, "not run": NOT_RUN, "no baseline yet (recorded now with --snapshot-update)": NO_BASELINE,
+}  # fmt: skip
 
 
 def code(stored: str) -> str:

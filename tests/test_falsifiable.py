@@ -155,14 +155,16 @@ def test_the_page_shows_the_table(models, tmp_path):
 
 def test_an_unrecorded_baseline_is_counted_no_baseline_yet(models, tmp_path):
     """On weights taken for OpenAI's, a baseline nobody has recorded checks nothing: the summary and the
-    results file say "no baseline yet", never verified, and --require-pretrained fails it. A baseline the
+    results file say "no baseline yet", never verified, and --require-baselines fails the run. A baseline the
     document gives (the log of In [29]'s corner) is a real comparison: the stand-in fails it."""
     forged = faults.FAULTS["forged-fingerprint"]
     claim = "specs/test_07_mlp.py::test_w_in_recomputes_the_mlp_input[cpu-layer 0]"
     run = catching.run_specs(models, forged, claim, f"--spec-results={tmp_path / 'results.json'}")
-    assert re.search(r"^document claims: 1 no baseline yet \(recorded now with --snapshot-update\)$", run.output, re.M), run.output[-2000:]
+    assert re.search(r"^document claims: 1 no baseline yet \(recorded with --record-baselines\)$", run.output, re.M), run.output[-2000:]
     assert '"outcome": "no-baseline"' in (tmp_path / "results.json").read_text()
-    assert catching.run_specs(models, forged, claim, "--require-pretrained").failed() == {claim}
+    required = catching.run_specs(models, forged, claim, "--require-baselines")
+    assert required.code == pytest.ExitCode.TESTS_FAILED and "--require-baselines: the run fails" in required.output
+    assert catching.run_specs(models, forged, claim, "--require-pretrained").code == pytest.ExitCode.OK  # whose weights, not baselines
     derived = "specs/test_05_output.py::test_log_probabilities_of_the_first_tokens[cpu]"
     assert catching.run_specs(models, forged, derived).failed() == {derived}
 

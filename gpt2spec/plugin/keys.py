@@ -14,3 +14,4 @@ NOT_OPENAI = pytest.StashKey[str]()  # why an `openai` claim must fail (with --r
 FACTS = pytest.StashKey[dict]()  # device -> the loaded model's dtype, attention, parameter names
 CHOICE = pytest.StashKey["weights.Choice"]()  # whose weights and which cache (--weights), settled once
 IN_EFFECT = pytest.StashKey[contextlib.ExitStack]()  # Hugging Face pointed at that cache until the run ends
+UNRECORDED_SEEN = pytest.StashKey[list]()  # (file, entry, observed text) of each baseline these weights lack
