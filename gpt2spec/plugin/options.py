@@ -80,6 +80,9 @@ def pytest_configure(config: pytest.Config) -> None:
             "-n/--numprocesses (pytest-xdist) is not supported: the summary, the page and the results "
             "file are gathered in one process, and each worker would load GPT-2 small again; run without -n"
         )
+    into = config.getoption("--record-baselines")
+    if into is not None and into.exists() and not into.is_dir():
+        raise pytest.UsageError(f"--record-baselines {into}: is a file; give a folder (it is created if missing), e.g. --record-baselines snapshots")
     try:
         loading.check_supported()
         config.stash[DEVICES] = loading.resolve_device(config.getoption("--device"))
