@@ -30,9 +30,12 @@ def alternate(
     max_rounds: int = 200,
     warmup: int = 1,
     clock: Callable[[Callable[[], Any]], float] | None = None,
+    enough: Callable[[dict[str, list[float]]], bool] | None = None,
+    cap: int = 0,
 ) -> dict[str, list[float]]:
     """Seconds of each arm in each round: ``rounds`` rounds, more while under ``min_seconds`` in
-    all (up to ``max_rounds``). Arms that queue work on a GPU must be ``timing.synchronized``."""
+    all (up to ``max_rounds``), then, where ``enough`` is given, more while ``enough(times)`` says no,
+    up to ``cap`` rounds in all. Arms that queue work on a GPU must be ``timing.synchronized``."""
     clock = clock or (lambda fn: timing.timed("cpu", fn)[1])
     names = list(arms)
     for _ in range(warmup):
@@ -41,11 +44,26 @@ def alternate(
     times: dict[str, list[float]] = {name: [] for name in names}
     start = time.perf_counter()
     done = 0
-    while done < rounds or (done < max_rounds and time.perf_counter() - start < min_seconds):
+    while (
+        done < rounds
+        or (done < max_rounds and time.perf_counter() - start < min_seconds)
+        or (enough is not None and done < cap and not enough(times))
+    ):
         for name in names if done % 2 == 0 else reversed(names):
             times[name].append(clock(arms[name]))
         done += 1
     return times
+
+
+def tight(times: dict[str, list[float]], ratios: Sequence[tuple[str, str]], width: float) -> bool:
+    """Whether each ``(numerator, denominator)``'s ratio has its 95% interval (not a mere range) and
+    that interval's high end within ``1 + width`` times its low end: ``alternate``'s ``enough``. (A loop
+    that stops once its interval looks tight covers the median a little less often than 95%.)"""
+    for numerator, denominator in ratios:
+        low, high, confident = median_interval([a / b for a, b in zip(times[numerator], times[denominator], strict=True)])
+        if not confident or high > (1 + width) * low:
+            return False
+    return True
 
 
 def median_interval(values: Sequence[float], level: float = LEVEL) -> tuple[float, float, bool]:

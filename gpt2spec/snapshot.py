@@ -153,11 +153,32 @@ class NumericSnapshotExtension(AmberSnapshotExtension):
         if data is None and self.missing_ok:
             warnings.warn(
                 f"no recorded value for {snapshot_name} in {snapshot_location} for these weights: "
-                "`pytest --snapshot-update` records one",
+                "`--record-baselines snapshots` records the ones missing",
                 stacklevel=2,
             )
             return UNRECORDED
         return data
+
+
+def record_missing(entries: list[tuple[str, str, str]], into: Path) -> list[Path]:
+    """Write each ``(file, entry name, serialized text)`` that a baseline file lacked into
+    ``into/<folder>/<file name>``: the file as recorded, plus them (an entry it already has is kept as
+    it is). ``into`` may be ``snapshots/`` itself. Returns the files written."""
+    from syrupy.data import Snapshot, SnapshotCollection
+
+    by_file: dict[Path, dict[str, str]] = {}
+    for location, name, text in entries:
+        by_file.setdefault(Path(location), {})[name] = text
+    written = []
+    for location, new in sorted(by_file.items()):
+        target = into / location.parent.name / location.name
+        merged = NumericSerializer.read_file(str(location)) if location.is_file() else SnapshotCollection(location=str(target))
+        for name, text in new.items():
+            if merged.get(name) is None:
+                merged.add(Snapshot(name=name, data=text))
+        NumericSerializer.write_file(dataclasses.replace(merged, location=str(target)))
+        written.append(target)
+    return written
 
 
 def set_aside_document_entries(report: Any) -> str:

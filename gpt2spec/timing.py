@@ -68,17 +68,18 @@ def timed(device: str, fn: Callable[[], T]) -> tuple[T, float]:
 _NOTHING: Any = object()
 
 
-def measure(benchmark: Any, device: str, fn: Callable[[], T], shared: Any = _NOTHING) -> T:
+def measure(benchmark: Any, device: str, fn: Callable[[], T], shared: Any = _NOTHING, rounds: int | None = None) -> T:
     """Time ``fn`` on ``device`` and return its result (pedantic calls it once when benchmarks are off).
 
     ``shared``: what the session already computed as ``fn()`` (the document's run, say). With
     benchmarks off it is returned as it is: the same work is not done twice. With benchmarks on,
-    that earlier computation was the warm-up, so none runs.
+    that earlier computation was the warm-up, so none runs. ``rounds``: fewer than ROUNDS, and no
+    warm-up, for work of seconds whose time no ratio reads (every parameter's checksum).
     """
     if shared is not _NOTHING and not benchmark.enabled:
         return benchmark.pedantic(lambda: shared, rounds=1, iterations=1)  # the fixture counts as used
-    warmup = 0 if shared is not _NOTHING else WARMUP_ROUNDS
-    return benchmark.pedantic(synchronized(device, fn), rounds=ROUNDS, warmup_rounds=warmup, iterations=1)  # ROUNDS read per call: the summary prints it
+    warmup = 0 if shared is not _NOTHING or rounds is not None else WARMUP_ROUNDS
+    return benchmark.pedantic(synchronized(device, fn), rounds=rounds or ROUNDS, warmup_rounds=warmup, iterations=1)  # ROUNDS read per call: the summary prints it
 
 
 def benchmarks_on(config: Any) -> bool:

@@ -1,9 +1,11 @@
 """Structure: the parameters and activations of a block (In [31], [32]), and the residual stream."""
 
+import re
+
 import pytest
 import torch
 
-from gpt2spec import document, loading
+from gpt2spec import checksums, document, loading
 from gpt2spec.radar import causes
 from specs.shared import close
 
@@ -64,6 +66,33 @@ def test_named_parameters_use_transformerlens_names(model, bench):
         assert any(name.startswith("transformer.h.0.") for name in names)
     else:
         assert set(PARAMETERS) <= names
+
+
+# 4.x's view adds every LayerNorm's weight and bias, which fold_ln folded into the weights that read
+# them, leaving 1 and 0 (causes.COMPATIBILITY_MODE); HookedTransformer's LNPre has neither.
+FOLDED_LAYERNORM = re.compile(r"(blocks\.\d+\.ln[12]|ln_final)\.[wb]")
+
+
+@pytest.mark.versioned(
+    causes.TRANSFORMER_LENS_4.majors(),
+    "4.x's TransformerLens view adds each LayerNorm's weight and bias (ln1.w, ..., ln_final.b), all 1 and 0: compatibility "
+    f"mode's fold_ln folds them into the weights that read them and keeps the modules ({causes.COMPATIBILITY_MODE}); "
+    "HookedTransformer replaced them with LayerNormPre; every other parameter has the same baseline on every version",
+)
+def test_every_parameter_is_as_recorded(params, snapshot, bench):
+    """Beyond the document: every parameter of the loaded model (In [31] lists them), each as its shape,
+    norm, sum, a seeded sketch and three entries at seeded positions (gpt2spec/checksums.py), as
+    recorded: a loading regression anywhere in the weights fails it, not only in the embedding rows
+    and activations of the example's 45 tokens, which are all the other claims read."""
+    every = bench(lambda: checksums.every_parameter(params), rounds=1)  # 1-3 s: one round, no warm-up
+    folded = {name for name in params if FOLDED_LAYERNORM.fullmatch(name)}
+    if causes.TRANSFORMER_LENS_4.holds():
+        assert len(folded) == 2 * 2 * 12 + 2
+        for name in folded:
+            assert params[name].eq(1.0 if name.endswith(".w") else 0.0).all(), f"{name} is not what fold_ln leaves"
+    else:
+        assert not folded
+    assert snapshot == {name: text for name, text in every.items() if name not in folded}
 
 
 @pytest.mark.cell(32)

@@ -20,6 +20,7 @@ from gpt2spec import faults, harness, outcomes
 from gpt2spec.faults import catching
 
 MLP, ATTN, OUT, HALF = "specs/test_07_mlp.py", "specs/test_08_attention.py", "specs/test_05_output.py", "specs/test_12_half_precision.py"
+EVERY_PARAMETER = "specs/test_06_structure.py::test_every_parameter_is_as_recorded[cpu]"
 # What each fault must break, in float32 (every run) ...
 CASES = {
     "wrong-activation": [
@@ -54,6 +55,7 @@ CASES = {
     ],
     "wrong-config": ["specs/test_01_config.py::test_the_config_is_gpt2_small[cpu-cfg.act_fn is as printed]"],
     "extra-token": ["specs/test_02_tokenizer.py::test_the_vocabulary_has_50257_tokens[cpu]"],
+    "lost-embedding-rows": [EVERY_PARAMETER],
     "cache-alters-logits": [
         f"{OUT}::test_run_with_cache_returns_the_same_logits[cpu]",
         f"{OUT}::test_the_logits_are_1_by_45_by_50257[cpu]",
@@ -95,6 +97,14 @@ def test_a_broken_model_fails_the_specs_that_check_it(models, name, claims):
     assert set(run.outcome) == set(claims), f"not all ran: {sorted(set(claims) - set(run.outcome))}"
     missed = set(claims) - run.failed()
     assert not missed, f"{name}: these specs did not notice: {sorted(missed)}\n{run.output[-3000:]}"
+
+
+def test_only_the_claim_on_every_parameter_sees_embedding_rows_no_example_reads(models):
+    """lost-embedding-rows zeroes 256 embedding rows that no token of any claim reads: every other
+    claim still holds, so without the checksum of every parameter the damage would pass."""
+    run = catching.run_specs(models, faults.FAULTS["lost-embedding-rows"], "-m", "not half_precision")
+    assert run.failed() == {EVERY_PARAMETER}, run.output[-3000:]
+    assert outcomes.PASSED in run.outcome.values() and len(run.outcome) > 100
 
 
 def test_claims_that_need_openai_never_pass_on_the_stand_in(models):
@@ -145,14 +155,16 @@ def test_the_page_shows_the_table(models, tmp_path):
 
 def test_an_unrecorded_baseline_is_counted_no_baseline_yet(models, tmp_path):
     """On weights taken for OpenAI's, a baseline nobody has recorded checks nothing: the summary and the
-    results file say "no baseline yet", never verified, and --require-pretrained fails it. A baseline the
+    results file say "no baseline yet", never verified, and --require-baselines fails the run. A baseline the
     document gives (the log of In [29]'s corner) is a real comparison: the stand-in fails it."""
     forged = faults.FAULTS["forged-fingerprint"]
     claim = "specs/test_07_mlp.py::test_w_in_recomputes_the_mlp_input[cpu-layer 0]"
     run = catching.run_specs(models, forged, claim, f"--spec-results={tmp_path / 'results.json'}")
-    assert re.search(r"^document claims: 1 no baseline yet \(recorded now with --snapshot-update\)$", run.output, re.M), run.output[-2000:]
+    assert re.search(r"^document claims: 1 no baseline yet \(recorded with --record-baselines\)$", run.output, re.M), run.output[-2000:]
     assert '"outcome": "no-baseline"' in (tmp_path / "results.json").read_text()
-    assert catching.run_specs(models, forged, claim, "--require-pretrained").failed() == {claim}
+    required = catching.run_specs(models, forged, claim, "--require-baselines")
+    assert required.code == pytest.ExitCode.TESTS_FAILED and "--require-baselines: the run fails" in required.output
+    assert catching.run_specs(models, forged, claim, "--require-pretrained").code == pytest.ExitCode.OK  # whose weights, not baselines
     derived = "specs/test_05_output.py::test_log_probabilities_of_the_first_tokens[cpu]"
     assert catching.run_specs(models, forged, derived).failed() == {derived}
 

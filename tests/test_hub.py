@@ -23,10 +23,10 @@ from pathlib import Path
 import pytest
 from huggingface_hub import constants, try_to_load_from_cache
 
-from gpt2spec import harness, hubcache, sources, standin
+from gpt2spec import faults, harness, hubcache, sources, standin
 from gpt2spec.faults import catching
 
-from .conftest import ROOT, environment
+from .conftest import ROOT, environment, snapshots_copy
 from .hub_server import Hub, sha256
 
 CLAIMS = ["specs/test_04_embedding.py", "--device", "cpu", "-k", "1_by_45_by_768 or embedded_corner"]
@@ -45,13 +45,15 @@ def hub(standin_home: Path, monkeypatch: pytest.MonkeyPatch):
     server.stop()
 
 
-def run(hub: Hub, tmp_path: Path, *args: str, terminal: bool = False, models: catching.Models | None = None) -> tuple[int, str]:
+def run(
+    hub: Hub, tmp_path: Path, *args: str, terminal: bool = False, models: catching.Models | None = None, broken: faults.Fault | None = None
+) -> tuple[int, str]:  # fmt: skip
     """pytest as a user runs it, online, with HF_ENDPOINT at ``hub``: in this process, or in a process of
     its own on a terminal (a pty) if asked, where huggingface_hub draws its progress bars. Returns the
     exit code and what was printed (stdout and stderr together)."""
     env = environment(tmp_path / "hf", True, tmp_path / "standin") | {"HF_ENDPOINT": hub.endpoint, "COLUMNS": "200"}
     if not terminal:
-        done = harness.run_pytest([*OPTIONS, *args], models.serving() if models else None, environ=env)
+        done = harness.run_pytest([*OPTIONS, *args], models.serving(broken) if models else None, environ=env)
         return done.code, done.output
     env = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
     command = [sys.executable, "-m", "pytest", *OPTIONS, *args]
@@ -173,3 +175,65 @@ def test_a_cache_that_cannot_be_written_is_one_line_before_the_download(hub, tmp
     assert done.code == 4 and "Traceback" not in done.output, done.output
     assert "ERROR: the Hugging Face cache (HF_HOME) /proc/hf: nothing can be written in /proc" in done.output
     assert "--weights standin" in done.output
+
+
+# Baseline claims (not `openai`) with no entry in snapshots/openai-gpt2/: a fork's first run on OpenAI's weights.
+UNRECORDED = [
+    "specs/test_07_mlp.py::test_w_in_recomputes_the_mlp_input[cpu-layer 0]",
+    "specs/test_07_mlp.py::test_gelu_new_and_w_out_recompute_the_mlp_output[cpu-layer 0]",
+    "specs/test_06_structure.py::test_every_parameter_is_as_recorded[cpu]",
+    "--device", "cpu",
+]  # fmt: skip
+
+
+def test_a_forks_first_run_records_openais_baselines_and_the_command_commits_them(hub, tmp_path, fault_models):
+    """The workflow's pytest options (nox passes them on), against the hub: the first run on a fork,
+    where snapshots/openai-gpt2/ lacks these claims' baselines, passes, counts them "no baseline yet",
+    writes them into the artifact's folder and ends with the one command that commits them; that
+    command, run in the fork, commits them, and the next run compares them (--require-baselines holds).
+
+    The hub answers as the real one would, but no test here can hold OpenAI's weights: the model is the
+    stand-in with OpenAI's fingerprint forged into it (faults.forged_fingerprint), so the fingerprint
+    takes it for OpenAI's, as it would the real weights (the download itself: the tests above)."""
+    fork = snapshots_copy(tmp_path / "fork")
+    git = lambda *words: subprocess.run(["git", "-C", str(fork), *words], check=True, capture_output=True, text=True).stdout
+    git("init", "-q")
+    git("add", "-A")
+    git("-c", "user.name=fork", "-c", "user.email=fork@example.org", "commit", "-q", "-m", "the fork: snapshots/ as this project has it")
+    artifact = tmp_path / "artifact"
+    forged = faults.FAULTS["forged-fingerprint"]
+    workflow = ["--weights", "hub", "--require-pretrained", f"--record-baselines={artifact}", "--rootdir", str(fork)]
+
+    code, out = run(hub, tmp_path, *UNRECORDED, *workflow, models=fault_models, broken=forged)
+    assert code == 0, out[-3000:]
+    assert out.count("UserWarning: no recorded value for ") == 3, out[-3000:]  # each claim: "no baseline yet" (--rootdir: no tally)
+    said = [line for line in out.splitlines() if line.startswith("gpt2spec: recorded ")]
+    assert len(said) == 1 and "recorded 3 baselines snapshots/openai-gpt2/ lacked" in said[0], out[-3000:]
+    assert sorted(p.name for p in (artifact / "openai-gpt2").iterdir()) == ["test_06_structure.ambr", "test_07_mlp.ambr"]
+    assert not (fork / "snapshots" / "openai-gpt2" / "test_07_mlp.ambr").exists()  # the checkout is left as it was
+
+    command = said[0].split("; commit them: ", 1)[1]
+    env = {**os.environ, "GIT_AUTHOR_NAME": "fork", "GIT_AUTHOR_EMAIL": "fork@example.org", "GIT_COMMITTER_NAME": "fork", "GIT_COMMITTER_EMAIL": "fork@example.org"}
+    subprocess.run(command, shell=True, cwd=fork, env=env, check=True, capture_output=True)
+    assert set(git("show", "--name-only", "--format=", "HEAD").split()) == {
+        "snapshots/openai-gpt2/test_06_structure.ambr", "snapshots/openai-gpt2/test_07_mlp.ambr",
+    }  # fmt: skip
+    assert git("status", "--porcelain") == ""
+
+    code, out = run(hub, tmp_path, *UNRECORDED, *workflow, "--require-baselines", models=fault_models, broken=forged)
+    assert code == 0 and "gpt2spec: recorded" not in out and "no recorded value" not in out, out[-3000:]
+    assert "3 snapshots passed." in out, out[-3000:]  # compared with what the command committed
+
+
+def test_require_baselines_fails_a_forks_first_run_in_one_line(hub, tmp_path, fault_models):
+    """--require-baselines: the same first run fails, and one line says why and the command that records them."""
+    fork = snapshots_copy(tmp_path / "fork")
+    args = ["--weights", "hub", "--require-pretrained", "--require-baselines", "--rootdir", str(fork)]
+    code, out = run(hub, tmp_path, *UNRECORDED, *args, models=fault_models, broken=faults.FAULTS["forged-fingerprint"])
+    assert code == pytest.ExitCode.TESTS_FAILED, out[-3000:]
+    said = [line for line in out.splitlines() if "no baseline in snapshots/openai-gpt2/" in line]
+    assert said == [
+        "gpt2spec: 3 claims have no baseline in snapshots/openai-gpt2/ for these weights (counted 'no baseline yet': nothing "
+        "checked); record them: pytest --weights hub --record-baselines snapshots (--require-baselines: the run fails until they are committed)"
+    ], out[-3000:]
+    assert " failed" not in out and "3 passed" in out  # no claim failed: the run did

@@ -25,3 +25,12 @@ def test_an_existing_path_outside_the_project_twice(fault_models, tmp_path_facto
         assert path.stat().st_size > 0
     if option == "--spec-results":
         assert json.loads(path.read_text())["claims"]
+
+
+def test_record_baselines_into_a_file_is_one_line(fault_models, tmp_path):
+    """--record-baselines names a folder: a file there is refused before anything runs, in one line."""
+    taken = tmp_path / "a-file"
+    taken.write_text("mine")
+    run = catching.run_specs(fault_models, None, SPEC, "--record-baselines", str(taken))
+    assert run.code == pytest.ExitCode.USAGE_ERROR and "Traceback" not in run.output
+    assert f"--record-baselines {taken}: is a file; give a folder" in run.output and taken.read_text() == "mine"

@@ -19,6 +19,31 @@ def test_more_rounds_while_under_the_minimum_time():
     assert len(times["A"]) == len(times["B"]) == 7  # past the 2 rounds asked, stopped by max_rounds
 
 
+def clock_of(seconds: dict[str, list[float]]):
+    """A clock that gives each arm its next time from ``seconds`` (the arm returns its name)."""
+    left = {name: iter(values) for name, values in seconds.items()}
+    return lambda fn: next(left[fn()])
+
+
+def test_the_loop_stops_once_the_interval_is_tight_and_at_the_cap_otherwise():
+    """After the rounds asked, rounds go on while a ratio's 95% interval is wider than asked: 6 equal
+    ratios stop at once; ratios that keep spreading stop at the cap."""
+    arms = {name: (lambda name=name: name) for name in ("A", "B")}
+    enough = lambda times: paired.tight(times, [("A", "B")], 0.10)
+    steady = paired.alternate(arms, 6, enough=enough, cap=15, warmup=0, clock=clock_of({"A": [1.1] * 20, "B": [1.0] * 20}))
+    assert len(steady["A"]) == 6
+    spread = [1.0, 2.0] * 10  # ratios 1 and 2 in turn: the interval stays 1-2
+    noisy = paired.alternate(arms, 6, enough=enough, cap=15, warmup=0, clock=clock_of({"A": spread, "B": [1.0] * 20}))
+    assert len(noisy["A"]) == 15
+    settling = [2.0] + [1.0] * 19  # one slow round, then steady: tight once it is outside the 95% interval
+    assert len(paired.alternate(arms, 6, enough=enough, cap=15, warmup=0, clock=clock_of({"A": settling, "B": [1.0] * 20}))["A"]) == 6 + 3
+
+
+def test_tight_needs_a_confidence_interval_not_a_range():
+    assert not paired.tight({"A": [1.0] * 5, "B": [1.0] * 5}, [("A", "B")], 0.10)  # 5 pairs: only a range
+    assert paired.tight({"A": [1.0] * 6, "B": [1.0] * 6}, [("A", "B")], 0.10)
+
+
 @pytest.mark.parametrize("n, k", [(6, 1), (12, 3), (15, 4), (20, 6), (30, 10)])
 def test_the_interval_is_the_sign_tests(n, k):
     """The order statistics x(k), x(n-k+1): binomial tables for a 95% interval of the median."""

@@ -201,3 +201,18 @@ def forged_fingerprint(model: Any) -> Iterator[None]:
         yield
     finally:
         model.W_E[bos, : len(printed)] = saved
+
+
+@fault
+def lost_embedding_rows(model: Any) -> Iterator[None]:
+    """The embedding rows of the 256 ids before <|endoftext|> (50000-50255) read zero, as after a load
+    that lost a block of the tensor: no token of the document's text, of the induction claims' random
+    ones or of the loss's reference text is among them, so only a claim on every weight sees it (a
+    weight edit, restored after)."""
+    rows = slice(50000, 50256)
+    saved = model.W_E[rows].clone()
+    model.W_E[rows] = 0.0
+    try:
+        yield
+    finally:
+        model.W_E[rows] = saved

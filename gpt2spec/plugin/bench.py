@@ -13,7 +13,8 @@ from gpt2spec.ids import NodeId
 @pytest.fixture
 def bench(benchmark: Any, device: str, request: pytest.FixtureRequest) -> Callable[[Callable[[], Any]], Any]:
     """``bench(fn)`` times ``fn`` on this test's device and returns its result; ``bench(fn, shared=x)``
-    where the session already computed ``x = fn()`` (see timing.measure).
+    where the session already computed ``x = fn()``; ``bench(fn, rounds=1)`` for work of seconds
+    (see timing.measure).
 
     Grouped by claim (the test id without the device) so CPU and CUDA sit side by side.
     """
@@ -26,7 +27,7 @@ def bench(benchmark: Any, device: str, request: pytest.FixtureRequest) -> Callab
 
     request.addfinalizer(keep)
 
-    return lambda fn, **shared: timing.measure(benchmark, device, fn, **shared)
+    return lambda fn, **options: timing.measure(benchmark, device, fn, **options)
 
 
 def pytest_benchmark_update_machine_info(config: pytest.Config, machine_info: dict) -> None:

@@ -59,6 +59,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="fail, instead of skip, the claims that need OpenAI's weights when the weights are not OpenAI's",
     )
+    group.addoption(
+        "--require-baselines",
+        action="store_true",
+        help="fail the run when a claim's baseline for these weights was never recorded (on OpenAI's weights such "
+        "a claim is otherwise counted 'no baseline yet', checking nothing); the run ends with the command that records them",
+    )
+    group.addoption(
+        "--record-baselines",
+        metavar="DIR",
+        type=Path,
+        help="write the baselines these weights lack into DIR/<weights>/, each file as snapshots/ holds it plus "
+        "them (never a recorded value changed); the run ends with the one command that commits them",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)  # refuse a run that cannot work before the other parts set up
@@ -68,6 +81,9 @@ def pytest_configure(config: pytest.Config) -> None:
             "-n/--numprocesses (pytest-xdist) is not supported: the summary, the page and the results "
             "file are gathered in one process, and each worker would load GPT-2 small again; run without -n"
         )
+    into = config.getoption("--record-baselines")
+    if into is not None and into.exists() and not into.is_dir():
+        raise pytest.UsageError(f"--record-baselines {into}: is a file; give a folder (it is created if missing), e.g. --record-baselines snapshots")
     try:
         for option, example in OUTPUTS.items():  # now, not after the run has been paid for
             if path := config.getoption(option):
