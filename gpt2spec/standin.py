@@ -183,7 +183,7 @@ def ensure(seed: int = SEED, root: Path | None = None) -> tuple[Path, bool]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="gpt2spec-standin",
-        description="Build an offline Hugging Face cache of GPT-2 small with seeded random weights.",
+        description="Build an offline Hugging Face cache of GPT-2 small with seeded random weights and a built induction circuit.",
     )
     p.add_argument("hf_home", type=Path, help="folder to use as HF_HOME (created if missing)")
     p.add_argument("--source", type=Path, default=PACKAGED, help="folder with GPT-2's config and tokenizer files (default: the packaged copy)")

@@ -33,11 +33,6 @@ class Weights:
         return standin_name(marker["seed"], marker.get("circuit")) if marker is not None else "other-weights"
 
     @property
-    def has_mechanisms(self) -> bool:
-        """Whether the document's mechanisms (induction heads) were built in: the stand-in's circuit."""
-        return self.circuit is not None
-
-    @property
     def evidence(self) -> str:
         cell = document.EMBEDDING_CORNER_CELL
         if self.is_openai:

@@ -149,7 +149,7 @@ def test_the_next_token_log_probabilities_are_as_printed(run, printed, bench):
     assert printed == bench(lambda: next_token_log_probs(run.logits, run.tokens))
 
 
-@pytest.mark.openai
+@pytest.mark.mechanism  # in-context prediction: what induction heads do (specs/test_09)
 @pytest.mark.cell(30)
 @pytest.mark.parametrize("occurrence", [pytest.param(o, id=f"the {o} Quomatarus is predicted above 0.9") for o in LATER_PIECES])
 def test_in_context_the_name_is_predicted(run, occurrence, bench):

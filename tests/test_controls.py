@@ -1,7 +1,8 @@
-"""Positive controls: the claims that need OpenAI's weights, seen to pass.
+"""Controls: the claims that need OpenAI's weights, seen to pass, and the mechanism claims seen both ways.
 
-On the stand-in these claims can only be seen to fail. Each control gives the stand-in the mechanism
-a claim describes, through TransformerLens hooks (``model.hooks``), and runs the claim's own check
+On the stand-in the ``openai`` claims can only be seen to fail, and the ``mechanism`` claims pass on its
+built circuit. Each mechanism control writes the mechanism a claim describes through TransformerLens
+hooks (``model.hooks``), and takes it out (the heads resting on BOS), and runs the claim's own check
 (a function of its spec file): it must pass with the mechanism and fail without. The claims that
 compare with printed values are controlled at the comparison the spec runs (``printed == value``:
 the snapshot extension's serializer and ``matches``): the document's printed numbers pass, and each
@@ -56,6 +57,18 @@ def induction_heads(tokens: Tensor, heads: list[tuple[int, int]]) -> list[tuple[
     return [(f"blocks.{layer}.attn.hook_pattern", lambda p, hook, h=head: write(p, hook, h)) for layer, head in heads]
 
 
+def resting(heads: list[tuple[int, int]]) -> list[tuple[str, object]]:
+    """Forward hooks that take the mechanism out: these heads attend to BOS alone, whatever the tokens."""
+
+    def rest(p: Tensor, hook, head: int) -> Tensor:
+        p = p.clone()
+        p[:, head] = 0
+        p[:, head, :, 0] = 1
+        return p
+
+    return [(f"blocks.{layer}.attn.hook_pattern", lambda p, hook, h=head: rest(p, hook, h)) for layer, head in heads]
+
+
 def copying(model, tokens: Tensor, strength: float = 30.0) -> tuple[str, object]:
     """A forward hook on the final LayerNorm's output that raises, by ``strength`` nats, the logit of the
     token an induction head attending by ``induction_pattern`` would copy: the token after the earlier
@@ -72,35 +85,41 @@ def copying(model, tokens: Tensor, strength: float = 30.0) -> tuple[str, object]
 
 def test_the_published_induction_heads_control(gpt2):
     """specs/test_09: heads 5.1, 5.5, 6.9, 7.2, 7.10 score above 0.4: with an induction pattern written into
-    them, the check passes for each; without it, for none (random weights)."""
+    them, the check passes for each; with the heads resting on BOS, for none."""
     tokens = induction.repeated_random_tokens(gpt2)
-    with gpt2.hooks(fwd_hooks=induction_heads(tokens, induction.INDUCTION_HEADS)):
+    with gpt2.hooks(fwd_hooks=resting(induction.INDUCTION_HEADS) + induction_heads(tokens, induction.INDUCTION_HEADS)):
         scores, _ = induction.induction_scores(gpt2, tokens)
     assert all(induction.is_induction_head(scores, head) for head in induction.INDUCTION_HEADS), scores
-    plain, _ = induction.induction_scores(gpt2, tokens)
-    assert not any(induction.is_induction_head(plain, head) for head in induction.INDUCTION_HEADS), plain
+    with gpt2.hooks(fwd_hooks=resting(induction.INDUCTION_HEADS)):
+        rested, _ = induction.induction_scores(gpt2, tokens)
+    assert not any(induction.is_induction_head(rested, head) for head in induction.INDUCTION_HEADS), rested
 
 
 @pytest.mark.parametrize("head", [5, 1])
 def test_layer_5_does_induction_on_the_example_control(gpt2, head):
     """specs/test_09: layer 5's head looks back to the induction targets on the document's example:
-    passes with an induction pattern in that head, fails without."""
-    run = document_run(gpt2)
-    with gpt2.hooks(fwd_hooks=induction_heads(run.tokens, [(5, head)])):
+    passes with an induction pattern in that head, fails with the head resting on BOS."""
+    tokens = document_run(gpt2).tokens
+    with gpt2.hooks(fwd_hooks=resting([(5, head)]) + induction_heads(tokens, [(5, head)])):
         injected = document_run(gpt2)
     assert induction.does_induction(induction.looks_back(injected.cache, injected.tokens[0], head))
-    assert not induction.does_induction(induction.looks_back(run.cache, run.tokens[0], head))
+    with gpt2.hooks(fwd_hooks=resting([(5, head)])):
+        rested = document_run(gpt2)
+    assert not induction.does_induction(induction.looks_back(rested.cache, rested.tokens[0], head))
 
 
 def test_the_second_repeat_is_predicted_control(gpt2):
-    """specs/test_09: the loss on the second r falls under half the first's: with the induction target
-    copied into the logits, it does; without, it does not (random weights predict nothing)."""
+    """specs/test_09: the loss on the second r falls under half the first's: with the induction heads
+    resting on BOS it does not (nothing else predicts it); with the induction target copied into the
+    logits as well, it does."""
     tokens = induction.repeated_random_tokens(gpt2)
-    with gpt2.hooks(fwd_hooks=[copying(gpt2, tokens)]):
+    rest = resting(induction.INDUCTION_HEADS)
+    with gpt2.hooks(fwd_hooks=[*rest, copying(gpt2, tokens)]):
         _, loss = induction.induction_scores(gpt2, tokens)
     assert induction.second_repeat_predicted(induction.half_losses(loss)), induction.half_losses(loss)
-    _, plain = induction.induction_scores(gpt2, tokens)
-    assert not induction.second_repeat_predicted(induction.half_losses(plain)), induction.half_losses(plain)
+    with gpt2.hooks(fwd_hooks=rest):
+        _, rested = induction.induction_scores(gpt2, tokens)
+    assert not induction.second_repeat_predicted(induction.half_losses(rested)), induction.half_losses(rested)
 
 
 # ---- the claims that compare with printed values -------------------------------------------------

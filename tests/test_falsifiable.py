@@ -21,6 +21,7 @@ from gpt2spec.faults import catching
 
 MLP, ATTN, OUT, HALF = "specs/test_07_mlp.py", "specs/test_08_attention.py", "specs/test_05_output.py", "specs/test_12_half_precision.py"
 EVERY_PARAMETER = "specs/test_06_structure.py::test_every_parameter_is_as_recorded[cpu]"
+INDUCTION = "specs/test_09_induction.py"
 # What each fault must break, in float32 (every run) ...
 CASES = {
     "wrong-activation": [
@@ -32,10 +33,19 @@ CASES = {
         f"{ATTN}::test_nothing_attends_to_the_future_and_rows_sum_to_one[cpu-layer 0]",
         f"{ATTN}::test_the_pattern_is_softmax_of_scaled_masked_q_k[cpu-layer 5]",
         f"{ATTN}::test_the_pattern_the_document_draws[cpu-layer 0 head 5]",
+        f"{INDUCTION}::test_layer_5_does_induction_on_the_example[cpu-head 5.5 looks back further than head 0.5]",
+        f"{INDUCTION}::test_the_published_induction_heads[cpu-head 7.10 scores above 0.4]",
+        f"{INDUCTION}::test_the_second_repeat_is_predicted[cpu]",
+    ],
+    "heads-off-by-one": [
+        f"{INDUCTION}::test_layer_5_does_induction_on_the_example[cpu-head 5.5 looks back further than head 0.5]",
+        f"{INDUCTION}::test_layer_5_does_induction_on_the_example[cpu-head 5.1 looks back further than head 0.5]",
+        f"{INDUCTION}::test_the_published_induction_heads[cpu-head 5.1 scores above 0.4]",
+        f"{INDUCTION}::test_the_published_induction_heads[cpu-head 5.5 scores above 0.4]",
     ],
     "unscaled-attention": [
         f"{ATTN}::test_the_pattern_is_softmax_of_scaled_masked_q_k[cpu-layer 0]",
-        "specs/test_09_induction.py::test_induction_scores_of_all_heads[cpu]",
+        f"{INDUCTION}::test_induction_scores_of_all_heads[cpu]",
     ],
     "no-bos": [
         "specs/test_03_tokenization.py::test_the_string_tokens_start_with_endoftext[cpu]",
@@ -126,7 +136,7 @@ def test_every_openai_claim_fails_on_the_stand_in_taken_for_openai(models):
     stand-in (faults.forged_fingerprint), every one of them runs and fails; none passes by chance."""
     run = catching.run_specs(models, faults.FAULTS["forged-fingerprint"], "-m", "openai")
     assert not run.ended("passed"), sorted(run.ended("passed"))
-    assert len(run.failed()) >= 19, run.output[-3000:]
+    assert len(run.failed()) >= 9, run.output[-3000:]
 
 
 def test_the_table_names_each_fault_and_fails_on_an_uncaught_one():

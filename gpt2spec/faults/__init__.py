@@ -101,6 +101,14 @@ def unscaled_attention(model: Any) -> Iterator[None]:
 
 
 @fault
+def heads_off_by_one(model: Any) -> Iterator[None]:
+    """Layer 5's attention patterns move one head along (head h attends as head h - 1 does, an off-by-one
+    in the head axis): the induction heads 5.1 and 5.5 are other heads' now."""
+    with hooked(model, [("blocks.5.attn.hook_pattern", lambda p, hook: p.roll(1, dims=1))]):
+        yield
+
+
+@fault
 def no_bos(model: Any) -> Iterator[None]:
     """Tokens are made without the <|endoftext|> the document's tokens start with (a config edit)."""
     with setting(model.cfg, "default_prepend_bos", False):

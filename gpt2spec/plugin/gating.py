@@ -3,7 +3,8 @@ loudly, or failed with ``--require-pretrained``; never passed.
 
 Claims marked ``mechanism`` (induction heads) run on OpenAI's weights and on a stand-in whose marker
 says the circuit was built in; a pass on the stand-in is recorded as HELD_STANDIN, never as a
-verification of OpenAI's GPT-2. On any other weights they are skipped, or failed as above."""
+verification of OpenAI's GPT-2 (not even where its fingerprint was forged to read as OpenAI's). On
+any other weights they are skipped, or failed as above."""
 
 from __future__ import annotations
 
@@ -27,12 +28,12 @@ def _weights_the_claim_needs(request: pytest.FixtureRequest) -> None:
     if not (openai or mechanism):
         return
     found: Weights = request.getfixturevalue("weights")
-    if found.is_openai:
-        return
-    if openai:
-        _not_here(request, outcomes.SKIP_OPENAI, f"needs OpenAI's GPT-2 weights; these are not ({found.evidence})")
-    elif found.has_mechanisms:  # the stand-in's circuit: the claim runs, and says where it held
+    if mechanism and found.circuit is not None:  # the stand-in's built circuit: the claim runs, and says where it held
         outcomes.decide(request.node, outcomes.HELD_STANDIN)
+    elif found.is_openai:
+        return
+    elif openai:
+        _not_here(request, outcomes.SKIP_OPENAI, f"needs OpenAI's GPT-2 weights; these are not ({found.evidence})")
     else:
         _not_here(request, outcomes.SKIP_MECHANISM, f"needs weights with induction heads (OpenAI's, or the stand-in's built circuit); these are neither ({found.evidence})")
 
