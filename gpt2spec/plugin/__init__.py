@@ -7,7 +7,7 @@ are), ``printed`` (the document's printed value), ``snapshot`` (a baseline for t
 
 - ``options``: the command line, its checks, the opt-in parts' deselection, the header.
 - ``decided``: each test's outcome code, decided as it ends, on its reports.
-- ``models``: the devices, the model loaded once per device, the shared run, load errors.
+- ``models``: the devices, the model loaded once per device, the shared run, load errors, the page's section on the stand-in's circuit.
 - ``gating``: claims that need OpenAI's weights, skipped (or failed) on any other.
 - ``snapshots``: the ``snapshot`` and ``printed`` fixtures over syrupy.
 - ``bench``: the ``bench`` fixture over pytest-benchmark.
