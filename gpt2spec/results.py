@@ -1,9 +1,10 @@
-"""The results file (``pytest --spec-results PATH``): one run's claims, their outcome codes and drift,
-and where it ran. Written from a run here, read here (with one line for a file that is not one), by
+"""The results file (``pytest --spec-results PATH``): one run's claims, their outcome codes, drift and
+margin, and where it ran. Written from a run here, read here (with one line for a file that is not one), by
 ``changes``, ``compat`` and the bisection alike.
 
 Format 2 stores outcome codes (``outcomes.py``); format 1 (before codes) stored display sentences,
-which ``outcomes.of`` still reads. A file from a newer format is refused, with what to do.
+which ``outcomes.of`` still reads. ``margin`` (a mechanism claim's measure less its bar) came later
+within format 2: a claim without it recorded none. A file from a newer format is refused, with what to do.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ def of_run(tally: Tally, versions: dict[str, str], where: dict | None = None) ->
             "reason": r.reason,
             "versioned": r.versioned,
             "drift": drift([c for c in r.comparisons if c["against"] == "baseline"]),
+            "margin": r.margin,
         }
     return {"format": FORMAT, "versions": versions, "provenance": where or {}, "claims": claims}
 

@@ -43,6 +43,7 @@ class Record:
     reason: str = ""
     comparisons: list[dict] = field(default_factory=list)
     median_s: float | None = None
+    margin: float | None = None  # a mechanism claim's measure less its bar (the ``margin`` fixture)
     workload: bool = False  # its timed work is real computation: a row of the CPU vs CUDA table
     code: str = ""  # what the claim evaluates and times: the body of the lambda given to ``bench``
     failure: str = ""  # the first lines of a failure's message (the page shows them)
@@ -153,8 +154,8 @@ class Tally:
             for key, value in report.user_properties:
                 if key == "comparison":
                     record.comparisons.append(value)
-                elif key == "median_s":
-                    record.median_s = value
+                elif key in ("median_s", "margin"):
+                    setattr(record, key, value)
 
     def medians(self) -> dict[TimedWork, dict[str, float]]:
         """The CPU vs CUDA table: for each ``workload`` claim, in document order, its row -> device ->

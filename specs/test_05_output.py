@@ -152,10 +152,11 @@ def test_the_next_token_log_probabilities_are_as_printed(run, printed, bench):
 @pytest.mark.mechanism  # in-context prediction: what induction heads do (specs/test_09)
 @pytest.mark.cell(30)
 @pytest.mark.parametrize("occurrence", [pytest.param(o, id=f"the {o} Quomatarus is predicted above 0.9") for o in LATER_PIECES])
-def test_in_context_the_name_is_predicted(run, occurrence, bench):
+def test_in_context_the_name_is_predicted(run, occurrence, bench, margin):
     """In [30]: once seen, the made-up name is predicted piece by piece: 'om', 'atar', 'us' get
     0.9140, 0.9800, 0.9960 the second time and 0.9930, 0.9940, 0.9980 the third."""
     probs = bench(lambda: next_token_log_probs(run.logits, run.tokens).exp())
+    margin(probs[LATER_PIECES[occurrence]].min().item() - 0.9)
     assert (probs[LATER_PIECES[occurrence]] > 0.9).all()
 
 

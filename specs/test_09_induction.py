@@ -88,11 +88,12 @@ def does_induction(seen: dict[str, float]) -> bool:
 @pytest.mark.mechanism
 @pytest.mark.cell(39)
 @pytest.mark.parametrize("head", [pytest.param(h, id=f"head 5.{h} looks back further than head 0.5") for h in (5, 1)])
-def test_layer_5_does_induction_on_the_example(run, head, bench):
+def test_layer_5_does_induction_on_the_example(run, head, bench, margin):
     """In [39]: "Compare block 0 head 5 to block 5 head 5!". Head 5.5 (and 5.1, per ARENA 1.2) attend from
     each repeated 'Quomatarus' piece to the piece after its earlier occurrence: at least three times what
     attention spread evenly over the prefix would pay there, and three times what head 0.5 pays."""
     seen = bench(lambda: looks_back(run.cache, run.tokens[0], head))
+    margin(seen["paid"] - max(seen["even spreading"], seen["head 0.5"]))
     assert does_induction(seen), seen
 
 
@@ -127,17 +128,19 @@ def second_repeat_predicted(halves: dict[str, Tensor]) -> bool:
 # cost is timed by test_induction_scores_of_all_heads, so they time nothing themselves.
 @pytest.mark.mechanism
 @pytest.mark.parametrize("layer_head", [pytest.param(lh, id=f"head {lh[0]}.{lh[1]} scores above 0.4") for lh in INDUCTION_HEADS])
-def test_the_published_induction_heads(repeated, layer_head):
+def test_the_published_induction_heads(repeated, layer_head, margin):
     """Beyond the document: GPT-2 small's induction heads 5.1, 5.5, 6.9, 7.2, 7.10 score above 0.4 on
     repeated random tokens (ARENA 1.2's detector threshold; its figure shows them well above it)."""
+    margin(repeated[1][layer_head].item() - INDUCTION_THRESHOLD)
     assert is_induction_head(repeated[1], layer_head), f"score {repeated[1][layer_head].item():.3f}"
 
 
 @pytest.mark.mechanism
-def test_the_second_repeat_is_predicted(repeated):
+def test_the_second_repeat_is_predicted(repeated, margin):
     """Beyond the document: on BOS + r + r, the loss on the second r is far below the loss on the first
     (under half of it; ARENA 1.2 shows ~10 nats falling to ~1)."""
     halves = half_losses(repeated[2])
+    margin((0.5 * halves["first r"] - halves["second r"]).item())
     assert second_repeat_predicted(halves), halves
 
 

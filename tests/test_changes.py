@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gpt2spec import outcomes
 from gpt2spec.radar import changes
 
 from .conftest import ROOT
@@ -162,3 +163,34 @@ def test_bad_input_gets_one_line(tmp_path, files, content, says):
     )
     assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
     assert not out.exists()
+
+
+HEAD = "specs/test_09_induction.py::test_the_published_induction_heads[head 5.5 scores above 0.4]"
+LOSS = "specs/test_09_induction.py::test_the_second_repeat_is_predicted"
+
+
+def mechanisms(head: float | None, loss: float | None) -> dict:
+    """A run whose mechanism claims held, with these margins (None: recorded before margins were)."""
+    found = run()
+    found["claims"] = {HEAD: {**claim(outcomes.HELD_STANDIN), "margin": head}, LOSS: {**claim(outcomes.HELD_STANDIN), "margin": loss}}
+    if head is None:
+        del found["claims"][HEAD]["margin"]
+    return found
+
+
+def test_a_margin_that_shrinks_by_more_than_a_tenth_is_reported(tmp_path, capsys):
+    """The head's margin over 0.4 falls from 0.55 to 0.30 (it still holds); the loss's moves by fp32 noise only."""
+    old, new = write(tmp_path / "old.json", mechanisms(0.55, 4.9)), write(tmp_path / "new.json", mechanisms(0.30, 4.9 - 2e-5))
+    out = tmp_path / "CHANGES.md"
+    assert changes.main([str(old), str(new), "-o", str(out)]) == 0, "a shrinking margin reports; only a failure gates"
+    printed, written = capsys.readouterr().out, out.read_text()
+    assert "margin   test_09_induction.py::test_the_published_induction_heads[head 5.5 scores above 0.4]: 0.55 -> 0.3 (45% of it lost)" in printed
+    assert "## Margins that shrank" in written and "| 0.55 | 0.3 | 45% of it lost |" in written
+    assert "test_the_second_repeat_is_predicted" not in printed
+
+
+def test_a_margin_within_a_tenth_or_unrecorded_is_not_reported(tmp_path, capsys):
+    assert not changes.compare(mechanisms(0.55, 4.9), mechanisms(0.50, 4.5)).margins  # 9% and 8% lost: within a tenth
+    assert not changes.compare(mechanisms(None, 4.9), mechanisms(0.30, 5.0)).margins, "a file from before margins: nothing to compare"
+    assert not changes.compare(mechanisms(-0.1, 4.9), mechanisms(-0.3, 4.9)).margins, "already below its bar: its outcome says so"
+    assert changes.shrank(0.55, 0.49) and not changes.shrank(4e-5, 0.0), "a tenth, and more than fp32 noise"

@@ -108,3 +108,17 @@ def test_the_page_opens_with_its_summary_and_legend_then_the_table():
     assert page.index("- TL 4.3.0:") < page.index("| cell | meaning |") < page.index("| where it ran |") < page.index("| claim |")
     found["provenance"]["weights"] = "OpenAI's GPT-2 small"
     assert "Every column ran on the stand-in" not in compat.table([found])
+
+
+def test_a_mechanism_claim_shows_its_margin_per_version():
+    from .test_changes import HEAD, mechanisms
+
+    old, new = mechanisms(0.55, 4.9), mechanisms(0.30, 4.9)
+    old["versions"]["transformer_lens"] = "3.9.0"
+    page = compat.table([old, new])
+    assert "| `test_09_induction.py::test_the_published_induction_heads[head 5.5 scores above 0.4]` | held on the stand-in, margin 0.55 | held on the stand-in, margin 0.3 |" in page.replace(
+        outcomes.of(outcomes.HELD_STANDIN).cell, "held on the stand-in"
+    )
+    assert "Margin: " in page
+    before_margins = mechanisms(None, None)
+    assert compat.with_margin(before_margins["claims"][HEAD], 4) == compat.cell(before_margins["claims"][HEAD], 4), "a file without margins reads as before"

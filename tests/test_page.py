@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from gpt2spec import page
-from gpt2spec.page import figures, values
+from gpt2spec import circuit, page
+from gpt2spec.page import circuit_figures, figures, values
+from gpt2spec.plugin import models
 from gpt2spec.page.screenshot import BUDGET_MS, CHROMIUM, FLAGS
 from gpt2spec.page.sections import Section
 from gpt2spec.tally import Record, Tally
@@ -206,7 +207,7 @@ def drawn_sizes(path: Path, profile: Path) -> tuple[str, dict[str, tuple[int, in
 def test_the_document_s_figures_draw_in_headless_chromium(report, tmp_path):
     status, sizes = drawn_sizes(report, tmp_path / "profile")
     assert status == "measured"
-    assert set(sizes) == {"In [28]", "In [39]", "In [45]"}
+    assert {"In [28]", "In [39]", "In [45]"} <= set(sizes) and len(sizes) == 3 + 3, "the document's three and the circuit's three"
     for title, (width, height) in sizes.items():
         assert width > 0 and height > 0, f"{title} drew nothing"
 
@@ -217,3 +218,43 @@ def test_a_figure_another_module_adds_draws_too(made_up, tmp_path):
     assert status == "measured"
     width, height = sizes["scaling: a line another helper draws"]
     assert width > 0 and height > 0
+
+
+@pytest.fixture(scope="module")
+def standin_parameters(report, fault_models):
+    """The loaded stand-in's parameters under TransformerLens's names (the page's run loaded it)."""
+    model = fault_models.loaded[("cpu", torch.float32)]
+    return model, circuit_figures.loading.tl_parameters(model)
+
+
+def shuffled(params: dict, name: str, head: int, subspace: str) -> dict:
+    """``params`` with one head's rows of ``name`` in ``subspace`` permuted (a fixed permutation): its matches scrambled."""
+    dims = circuit.SUBSPACES[subspace]
+    weight = params[name].clone()
+    order = torch.randperm(len(dims), generator=torch.Generator().manual_seed(0)) + dims.start
+    weight[head, dims.start : dims.stop] = weight[head, order]
+    return {**params, name: weight}
+
+
+def test_the_circuit_s_matrices_are_diagonals_and_a_shuffled_head_s_are_not(standin_parameters):
+    """Every row's largest entry is on the diagonal (the previous position; the same token); with the
+    head's key (or value) rows permuted within its subspace, few are (a random permutation keeps ~1/n)."""
+    model, params = standin_parameters
+    ids, _ = circuit_figures.sampled_tokens(model)
+    share = circuit_figures.diagonal_share
+    assert share(circuit_figures.previous_token_qk(params), offset=1) == 1
+    assert share(circuit_figures.induction_qk(params, ids)) == 1
+    assert share(circuit_figures.induction_ov(params, ids)) == 1
+    assert share(circuit_figures.previous_token_qk(shuffled(params, "blocks.4.attn.W_K", 11, "position")), offset=1) < 0.5
+    assert share(circuit_figures.induction_qk(shuffled(params, "blocks.5.attn.W_K", 5, "previous token"), ids)) < 0.5
+    assert share(circuit_figures.induction_ov(shuffled(params, "blocks.5.attn.W_V", 5, "token"), ids)) < 0.5
+    assert share(circuit_figures.induction_qk(params, ids, head=(5, 4))) < 0.5, "a head of noise shows no diagonal"
+
+
+def test_the_page_shows_how_the_circuit_is_built_on_the_stand_in_only(report):
+    text = report.read_text()
+    assert text.index('<h2 id="circuit">') > text.index('<h2 id="test_08_attention"')
+    seen = " ".join(visible(text).split())
+    assert all(f"{name} ({len(dims)})" in seen for name, dims in circuit.SUBSPACES.items())
+    assert text.count('data-figure="Head ') == 3
+    assert models.pytest_spec_page_sections(type("Config", (), {"stash": pytest.Stash()})()) == [], "no stand-in with a circuit: no section"

@@ -4,9 +4,12 @@ loudly, or failed with ``--require-pretrained``; never passed.
 Claims marked ``mechanism`` (induction heads) run on OpenAI's weights and on a stand-in whose marker
 says the circuit was built in; a pass on the stand-in is recorded as HELD_STANDIN, never as a
 verification of OpenAI's GPT-2 (not even where its fingerprint was forged to read as OpenAI's). On
-any other weights they are skipped, or failed as above."""
+any other weights they are skipped, or failed as above. Each records its margin (the ``margin``
+fixture): what it measured less the bar it must clear."""
 
 from __future__ import annotations
+
+from typing import Callable
 
 import pytest
 
@@ -36,6 +39,18 @@ def _weights_the_claim_needs(request: pytest.FixtureRequest) -> None:
         _not_here(request, outcomes.SKIP_OPENAI, f"needs OpenAI's GPT-2 weights; these are not ({found.evidence})")
     else:
         _not_here(request, outcomes.SKIP_MECHANISM, f"needs weights with induction heads (OpenAI's, or the stand-in's built circuit); these are neither ({found.evidence})")
+
+
+@pytest.fixture
+def margin(request: pytest.FixtureRequest) -> Callable[[float], float]:
+    """``margin(measured - bar)``: how far a mechanism claim clears its bar (negative where it fails),
+    recorded before it asserts, for the results file: the radar reports a margin that shrinks."""
+
+    def record(value: float) -> float:
+        request.node.user_properties.append(("margin", float(value)))
+        return value
+
+    return record
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -19,4 +19,5 @@ FACTS = pytest.StashKey[dict]()  # device -> the loaded model's dtype, attention
 CHOICE = pytest.StashKey[Choice]()  # whose weights and which cache (--weights), settled once
 UNTESTED = pytest.StashKey[str]()  # the warning a TransformerLens major this suite has not run comes with
 IN_EFFECT = pytest.StashKey[contextlib.ExitStack]()  # Hugging Face pointed at that cache until the run ends
+CIRCUIT_MODEL = pytest.StashKey[object]()  # a loaded stand-in with the induction circuit built in, for the page's section on it
 UNRECORDED_SEEN = pytest.StashKey[list]()  # (file, entry, observed text) of each baseline these weights lack

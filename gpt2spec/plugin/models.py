@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from gpt2spec import hubcache, loading, outcomes, paths, provenance, sources
-from gpt2spec.plugin.keys import CHOICE, DEVICES, FACTS, IN_EFFECT, TALLY
+from gpt2spec.page.sections import Section
+from gpt2spec.plugin.keys import CHOICE, CIRCUIT_MODEL, DEVICES, FACTS, IN_EFFECT, TALLY
 from gpt2spec.run import DocumentRun, document_run
 from gpt2spec.sources import Choice
 from gpt2spec.weights import Weights, identify
@@ -131,7 +132,18 @@ def model(device: str, model_on: Callable[[str], Any]) -> Any:
 def weights(model: Any, device: str, weights_choice: Choice, pytestconfig: pytest.Config) -> Weights:
     found = identify(model, weights_choice.describe())
     pytestconfig.stash[TALLY].weights[device] = found
+    if found.circuit is not None:  # the page shows how its circuit is built, from this model's weights
+        pytestconfig.stash.setdefault(CIRCUIT_MODEL, model)
     return found
+
+
+def pytest_spec_page_sections(config: pytest.Config) -> list[Section]:
+    """How the stand-in's induction heads are built: only where the run's weights are a stand-in with the circuit."""
+    if CIRCUIT_MODEL not in config.stash:
+        return []
+    from gpt2spec.page import circuit_figures  # draws with plotly: only when the page is written
+
+    return [circuit_figures.section(config.stash[CIRCUIT_MODEL])]
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@
 
 compares two files written by ``pytest --spec-results`` (the committed ``results/`` or any two):
 claims whose outcome changed, claims new or gone, numbers whose drift from the baseline grew
-(by how much), and cache keys or parameter names added or removed. It prints a short account,
+(by how much), mechanism claims whose margin over their bar shrank (``MARGIN_SHRINK``), and cache keys or parameter names added or removed. It prints a short account,
 writes the whole one as Markdown with ``-o``, and exits 1 when a claim that held now fails (so CI
 can gate on it), 0 otherwise. ``--cost FILE`` (what ``python -m gpt2spec.radar.versus`` measured between
 the two versions, paired) reports their speed and memory the same way: each work's ratio, and
@@ -21,6 +21,7 @@ from pathlib import Path
 from packaging.version import Version
 
 from gpt2spec import outcomes, paths, results
+from gpt2spec.compare import NOISE_ABS
 from gpt2spec.ids import relative
 from gpt2spec.radar.axes import Axis
 from gpt2spec.radar.compat import cell, row
@@ -38,6 +39,7 @@ class Changes:
     added: list[str] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)
     drift: list[tuple[str, float | None, float]] = field(default_factory=list)  # claim, old, new
+    margins: list[tuple[str, float, float]] = field(default_factory=list)  # claim, old, new: a mechanism's margin that shrank
     names: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # a name list (provenance.NAMES) -> added, removed
     unrecorded: list[str] = field(default_factory=list)  # name lists one side did not record
     settings: list[tuple[str, str, str]] = field(default_factory=list)  # what differs in where they ran
@@ -47,13 +49,28 @@ class Changes:
 
     @property
     def empty(self) -> bool:
-        return not (self.outcomes or self.added or self.gone or self.drift or any(a or r for a, r in self.names.values()))
+        return not (self.outcomes or self.added or self.gone or self.drift or self.margins or any(a or r for a, r in self.names.values()))
 
 
 def rounded(drift: float) -> float:
     """A drift at the precision it is shown (2 significant digits): the snapshots store decimals, so
     a smaller difference is float rounding of the same printed numbers, not a change."""
     return float(f"{drift:.1e}")
+
+
+# A margin (a mechanism claim's measure less its bar) that loses more than a tenth of itself is reported.
+# On the same weights two versions differ only by fp32 rounding (attention and logits within
+# compare.NOISE_ABS, 5e-5), which moves margins of 0.1 to 10 by under 1e-3 of themselves: a tenth is
+# a hundred times that, and is seen while nine tenths of the margin still stand between the claim and its bar.
+MARGIN_SHRINK = 0.1
+
+
+def shrank(was: float | None, now: float | None) -> bool:
+    """Whether a margin lost more than MARGIN_SHRINK of itself (and more than fp32 noise); one that was
+    already at or below its bar has nothing to lose (its outcome says so)."""
+    if was is None or now is None or was <= 0:
+        return False
+    return was - now > max(MARGIN_SHRINK * was, NOISE_ABS)
 
 
 def label(run: dict) -> str:
@@ -90,6 +107,8 @@ def compare(old: dict, new: dict) -> Changes:
             found.newly_failing.append(claim)
         if now.get("drift") is not None and (was.get("drift") is None or rounded(now["drift"]) > rounded(was["drift"])):
             found.drift.append((claim, was.get("drift"), now["drift"]))
+        if shrank(was.get("margin"), now.get("margin")):
+            found.margins.append((claim, was["margin"], now["margin"]))
     found.gone = [claim for claim in before if claim not in after]
     p, q = old.get("provenance") or {}, new.get("provenance") or {}
     before_env, after_env = settings(old), settings(new)
@@ -112,6 +131,10 @@ def failing(c: Changes) -> str:
     return f"{n} claim{'' if n == 1 else 's'} that held"
 
 
+def lost(was: float, now: float) -> str:
+    return f"{(was - now) / was:.0%} of it lost"
+
+
 def size(drift: float | None) -> str:
     return "none" if drift is None else f"{drift:.1e}"
 
@@ -125,12 +148,14 @@ def text(c: Changes, old_path: Path, new_path: Path) -> str:
     lines += [f"  WARNING  {c.untested}"] if c.untested else []
     lines += [f"  setting  {k}: {a} -> {b}" for k, a, b in c.settings]
     if c.empty:
-        lines.append("nothing: the same claims with the same outcomes, no drift grew, the same names")
+        lines.append("nothing: the same claims with the same outcomes, no drift grew, no margin shrank, the same names")
     for claim, was, now in c.outcomes:
         lines.append(f"  outcome  {relative(claim)}: {was} -> {now}".replace("**", ""))
     lines += [f"  new      {relative(claim)}" for claim in c.added] + [f"  gone     {relative(claim)}" for claim in c.gone]
     for claim, was, now in c.drift:
         lines.append(f"  drift    {relative(claim)}: {size(was)} -> {size(now)}")
+    for claim, was, now in c.margins:
+        lines.append(f"  margin   {relative(claim)}: {was:.3g} -> {now:.3g} ({lost(was, now)})")
     for listed, (added, removed) in c.names.items():
         for sign, names in (("+", added), ("-", removed)):
             if names:
@@ -164,7 +189,7 @@ def markdown(c: Changes, old_path: Path, new_path: Path) -> str:
     if c.settings:
         lines += ["## Where they ran: what differs", ""] + table("| | before | now |", [row(k, a, b) for k, a, b in c.settings])
     if c.empty:
-        lines += ["Nothing: the same claims with the same outcomes, no drift grew, the same names.", ""]
+        lines += ["Nothing: the same claims with the same outcomes, no drift grew, no margin shrank, the same names.", ""]
     if c.outcomes:
         lines += ["## Outcomes that changed", ""] + table("| claim | before | now |", [row(f"`{relative(x)}`", a, b) for x, a, b in c.outcomes])
     if c.added or c.gone:
@@ -172,6 +197,9 @@ def markdown(c: Changes, old_path: Path, new_path: Path) -> str:
     if c.drift:
         lines += ["## Drift from the baseline that grew", "", "The largest distance of a claim's numbers from its baseline in `snapshots/`.", ""]
         lines += table("| claim | before | now |", [row(f"`{relative(x)}`", size(a), size(b)) for x, a, b in c.drift])
+    if c.margins:
+        lines += ["## Margins that shrank", "", f"A mechanism claim's measure less its bar, where it lost more than {MARGIN_SHRINK:.0%} of itself.", ""]
+        lines += table("| claim | before | now | |", [row(f"`{relative(x)}`", f"{a:.3g}", f"{b:.3g}", lost(a, b)) for x, a, b in c.margins])
     for listed, (added, removed) in c.names.items():
         if added or removed:
             lines += [f"## {NAMES[listed][0].upper()}{NAMES[listed][1:]}", ""]

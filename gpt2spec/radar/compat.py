@@ -5,7 +5,8 @@ RESULTS.json... -o COMPATIBILITY.md`` lays several runs side by side in one Mark
 says ``pass``, ``FAIL``, ``skip`` (with why, in a footnote), or ``version-specific`` where the
 spec holds this version to a stated expectation that differs from the document's. The drift
 column is the largest distance of any number from its stand-in baseline, so a numerical change
-shows its size even while it is inside the tolerance. ``--versus`` adds what ``gpt2spec.radar.versus``
+shows its size even while it is inside the tolerance. A claim about a mechanism shows its margin in
+its cell (what it measured less its bar), so a mechanism that weakens shows it before it fails. ``--versus`` adds what ``gpt2spec.radar.versus``
 measured of their speed and memory, paired.
 """
 
@@ -49,6 +50,12 @@ def cell(entry: dict | None, major: int) -> str:
     if outcome.code == outcomes.PASSED and entry["versioned"] and major in entry["versioned"]["majors"]:
         return "version-specific"
     return outcome.cell
+
+
+def with_margin(entry: dict | None, major: int) -> str:
+    """``cell``, and a mechanism claim's margin over its bar where it recorded one: "pass, margin 0.553"."""
+    shown = cell(entry, major)
+    return f"{shown}, margin {entry['margin']:.3g}" if entry and entry.get("margin") is not None else shown
 
 
 def tl(run: dict) -> Version:
@@ -99,6 +106,8 @@ def table(runs: list[dict]) -> str:
         *(["Every column ran on the stand-in (seeded weights, not OpenAI's: the In [14] fingerprint says so), so",
            "the claims about OpenAI's trained weights are skipped in every column, not compared."] if standin else []),
         "Drift: the largest distance of any number from its baseline in `snapshots/` for those weights.",
+        "Margin: a claim about a mechanism's measure less the bar it must clear (an induction score less 0.4,",
+        "the attention paid less the larger of its two bars, half the first loss less the second): `changes` reports one that shrinks.",
         "",
         *LEGEND,
         "",
@@ -120,7 +129,7 @@ def table(runs: list[dict]) -> str:
         entries = [r["claims"].get(claim) for r in runs]
         drifts = [e["drift"] for e in entries if e and e.get("drift") is not None]
         worst = f"{max(drifts):.1e}" if drifts else ""
-        lines.append(row(f"`{relative(claim)}`", *(cell(e, m) for e, m in zip(entries, majors)), worst))
+        lines.append(row(f"`{relative(claim)}`", *(with_margin(e, m) for e, m in zip(entries, majors)), worst))
         for e in entries:
             if e and e["versioned"]:
                 notes[claim] = e["versioned"]["why"]
