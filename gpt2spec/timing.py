@@ -21,6 +21,11 @@ import torch
 T = TypeVar("T")
 ROUNDS = 5
 WARMUP_ROUNDS = 1
+# Work of a model pass (a forward, run_with_cache, 144 heads' induction scores) takes 0.1-7 s a call on
+# a loaded 2-core CPU: 5 rounds of it were most of what timing added to a run. Such work gets
+# HEAVY_ROUNDS (3: the median is still the middle one of several, not one call); "heavy" is work
+# shared with the session (``shared``: the session's own pass) or whose warm-up took HEAVY_SECONDS or more.
+HEAVY_ROUNDS, HEAVY_SECONDS = 3, 0.2
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")  # what sets torch's CPU threads from outside
 
 
@@ -73,13 +78,19 @@ def measure(benchmark: Any, device: str, fn: Callable[[], T], shared: Any = _NOT
 
     ``shared``: what the session already computed as ``fn()`` (the document's run, say). With
     benchmarks off it is returned as it is: the same work is not done twice. With benchmarks on,
-    that earlier computation was the warm-up, so none runs. ``rounds``: fewer than ROUNDS, and no
-    warm-up, for work of seconds whose time no ratio reads (every parameter's checksum).
+    that earlier computation was the warm-up, so none runs, and HEAVY_ROUNDS are timed. Otherwise one
+    untimed warm-up, then ROUNDS, or HEAVY_ROUNDS where the warm-up took HEAVY_SECONDS or more.
+    ``rounds``: that many, and no warm-up, for work of seconds whose time no ratio reads (every
+    parameter's checksum).
     """
     if shared is not _NOTHING and not benchmark.enabled:
         return benchmark.pedantic(lambda: shared, rounds=1, iterations=1)  # the fixture counts as used
-    warmup = 0 if shared is not _NOTHING or rounds is not None else WARMUP_ROUNDS
-    return benchmark.pedantic(synchronized(device, fn), rounds=rounds or ROUNDS, warmup_rounds=warmup, iterations=1)  # ROUNDS read per call: the summary prints it
+    fn = synchronized(device, fn)
+    if rounds is None and shared is _NOTHING and benchmark.enabled:  # the warm-up, timed to tell heavy work
+        rounds = HEAVY_ROUNDS if timed(device, fn)[1] >= HEAVY_SECONDS else ROUNDS
+    elif rounds is None:  # the session's own pass was the warm-up (or nothing is timed)
+        rounds = HEAVY_ROUNDS if shared is not _NOTHING else ROUNDS
+    return benchmark.pedantic(fn, rounds=rounds, iterations=1)  # ROUNDS read per call: the summary prints it
 
 
 def benchmarks_on(config: Any) -> bool:
