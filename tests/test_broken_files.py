@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import save_file
 
-from gpt2spec import hubcache, loading, standin
+from gpt2spec import hubcache, loading
 
 from .conftest import copy_of, run_here
 from .test_setup_errors import one_clear_line

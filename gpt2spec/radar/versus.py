@@ -317,10 +317,9 @@ def summary(found: dict) -> list[str]:
 
 def read(path: Path) -> dict:
     """A versus results file, or a one-line reason why not."""
-    try:
-        found = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise ValueError(f"cannot read {path} as a versus results file ({error}): give one written by python -m gpt2spec.radar.versus") from None
+    from gpt2spec import paths
+
+    found = paths.read_json(path, "a versus results file, written by python -m gpt2spec.radar.versus")
     if not isinstance(found, dict) or found.get("kind") != "versus":
         raise ValueError(f"{path} is not a versus results file: give one written by python -m gpt2spec.radar.versus")
     if found.get("format", 1) > FORMAT:
