@@ -26,7 +26,10 @@ def suite_state(environ: dict[str, str | None] | None = None) -> Iterator[None]:
     as a fresh import reads them (HF_HOME, HF_HUB_OFFLINE, HF_ENDPOINT). After: the directory, the
     environment (the plugin puts the chosen weights in effect for a run and undoes it when the run
     ends; this holds even for a run that stops early), every constant, and the lookups cached per
-    folder (the snapshot extension's classes)."""
+    folder (the snapshot extension's classes); the objects the run took out of the garbage collector
+    (``plugin.models.lives_for_the_session``) go back to it, so that a run's model is freed as it was
+    before (by the next full collection), not kept for as long as this process lives."""
+    import gc
     import importlib
 
     from huggingface_hub import constants
@@ -53,6 +56,7 @@ def suite_state(environ: dict[str, str | None] | None = None) -> Iterator[None]:
         for key, value in saved.items():
             setattr(constants, key, value)
         snapshot.NumericSnapshotExtension.for_folder.cache_clear()
+        gc.unfreeze()
 
 
 class Verdicts:
@@ -104,10 +108,8 @@ def run_pytest(
     verdicts = verdicts or Verdicts()
     out, err = io.StringIO(), io.StringIO()
     with suite_state(environ), serving or contextlib.nullcontext(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        # no:unraisableexception: that plugin's gc.collect() calls at a session's end take 0.7 s with
-        # GPT-2 loaded (most of a small run); the outer session's hook still reports what it would.
         try:
-            code = pytest.main([*args, "-p", "no:unraisableexception"], plugins=[verdicts])
+            code = pytest.main(list(args), plugins=[verdicts])
         except KeyboardInterrupt:  # Ctrl-C after pytest's own handling (syrupy writes at session end) ends this run, as a process
             code = pytest.ExitCode.INTERRUPTED
     return Run(fault, verdicts.outcome, verdicts.cell, out.getvalue() + err.getvalue(), int(code), err.getvalue())
