@@ -24,8 +24,9 @@ WARMUP_ROUNDS = 1
 # Work of a model pass (a forward, run_with_cache, 144 heads' induction scores) takes 0.1-7 s a call on
 # a loaded 2-core CPU: 5 rounds of it were most of what timing added to a run. Such work gets
 # HEAVY_ROUNDS (3: the median is still the middle one of several, not one call); "heavy" is work
-# shared with the session (``shared``: the session's own pass) or whose warm-up took HEAVY_SECONDS or more.
-HEAVY_ROUNDS, HEAVY_SECONDS = 3, 0.2
+# shared with the session (``shared``: the session's own pass) or whose warm-up took HEAVY_SECONDS or more
+# (0.1 s: the least a model pass takes there, Hugging Face's forward on the document's 45 tokens at 0.14 s).
+HEAVY_ROUNDS, HEAVY_SECONDS = 3, 0.1
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")  # what sets torch's CPU threads from outside
 
 
@@ -80,8 +81,8 @@ def measure(benchmark: Any, device: str, fn: Callable[[], T], shared: Any = _NOT
     benchmarks off it is returned as it is: the same work is not done twice. With benchmarks on,
     that earlier computation was the warm-up, so none runs, and HEAVY_ROUNDS are timed. Otherwise one
     untimed warm-up, then ROUNDS, or HEAVY_ROUNDS where the warm-up took HEAVY_SECONDS or more.
-    ``rounds``: that many, and no warm-up, for work of seconds whose time no ratio reads (every
-    parameter's checksum).
+    ``rounds``: that many, and no warm-up, for work near a second or more whose time no ratio reads
+    (every parameter's checksum, the induction scores).
     """
     if shared is not _NOTHING and not benchmark.enabled:
         return benchmark.pedantic(lambda: shared, rounds=1, iterations=1)  # the fixture counts as used
