@@ -131,7 +131,9 @@ def test_the_bisect_finds_the_first_release_whose_cost_crossed_the_factor(monkey
             slower = 1.3 if version >= Version("3.3.0") else 1.0
             rows = [{"time": paired.ratio({"A": a, "B": [x * s for x in a]}, "B", "A", "", label, {}).as_dict()}
                     for label, s in (("forward, 45 tokens", 1.0), ("run_with_cache, 45 tokens", slower))]  # fmt: skip
-            return bisect.Release(version, {"factor": versus.FACTOR, "rows": rows, "sides": {"B": {"versions": {"transformer_lens": str(version)}}}})
+            found = {"kind": "versus", "format": versus.FORMAT, "factor": versus.FACTOR, "rows": rows, "sides": {"B": {"versions": {"transformer_lens": str(version)}}}}
+            self.paths(version)[0].write_text(json.dumps(found))  # where a real run leaves its versus file: read back from the cache
+            return self.cached(version)
 
     runner = Canned("transformer_lens", tmp_path, "torch==2.13.0", Version("3.0.0"), long=0, rounds=8)
     found = bisect.cost_bisect("transformer_lens", Version("3.0.0"), Version("3.4.0"), runner, "run_with_cache, 45 tokens")

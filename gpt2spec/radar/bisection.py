@@ -52,6 +52,8 @@ class Runner:
     """Installs one release into this environment and runs the specs under it, once per version
     (the cache keeps each release's results, or pip's line where it did not install)."""
 
+    read = staticmethod(results_file.read)  # what a release leaves in the cache: the specs' results file
+
     def __init__(self, package: str, cache: Path, torch: str, pytest_args: list[str]):
         self.package, self.cache, self.torch, self.pytest_args = package, cache, torch, pytest_args
         self.seen: dict[Version, Release] = {}
@@ -68,7 +70,7 @@ class Runner:
     def cached(self, version: Version) -> Release | None:
         results, failed = self.paths(version)
         if results.exists():
-            return Release(version, results_file.read(results))
+            return Release(version, self.read(results))
         if failed.exists():
             return Release(version, None, failed.read_text().strip())
         return None
@@ -94,6 +96,8 @@ class Runner:
 class CostRunner(Runner):
     """Each release in an environment of its own, its cost measured against OLD's in OLD's
     (``versus.run``); OLD's own is no change by definition. A release's result: the versus file."""
+
+    read = staticmethod(versus.read)
 
     def __init__(self, package: str, cache: Path, torch: str, old: Version, long: int, rounds: int):
         super().__init__(package, cache, torch, [])
