@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     conditions = timing.conditions("cpu")
     for name, values in times.items():
         ratio = paired.ratio(times, name, floor, "over the floor", "", conditions)
-        print(f"| {name} | {statistics.median(values):.1f} | {str(ratio).strip()} |")
+        print(f"| {name} | {statistics.median(values):.1f} | {ratio.figure()} |")
     print(timing.conditions_line(conditions))
     print(paired.describe_interval())
     return 0

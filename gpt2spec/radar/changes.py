@@ -23,6 +23,7 @@ from packaging.version import Version
 from gpt2spec import outcomes, paths, results
 from gpt2spec.compare import NOISE_ABS
 from gpt2spec.ids import relative
+from gpt2spec.radar import versus
 from gpt2spec.radar.axes import Axis
 from gpt2spec.radar.compat import cell, row
 from gpt2spec.provenance import NAMES
@@ -214,8 +215,6 @@ def markdown(c: Changes, old_path: Path, new_path: Path) -> str:
 def cost(found: dict, path: Path, old: dict, new: dict) -> tuple[list[str], list[str]]:
     """A versus file's rows as the terminal shows them (``versus.line``), and its regressions; a note
     when it measured other TransformerLens versions than the two results files hold."""
-    from gpt2spec.radar import versus
-
     a, b = (found["sides"][s]["versions"]["transformer_lens"] for s in "AB")
     lines = [f"  cost     TL {b} over TL {a}, paired ({path}):"]
     if (a, b) != (old["versions"]["transformer_lens"], new["versions"]["transformer_lens"]):
@@ -232,8 +231,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cost", action="append", type=Path, default=[], help="speed and memory between the two, paired (python -m gpt2spec.radar.versus's file)")
     args = p.parse_args(argv)
     try:
-        from gpt2spec.radar import versus
-
         if args.output:
             paths.output_file(args.output, "-o", "CHANGES.md")
         old, new = results.read(args.old), results.read(args.new)

@@ -17,8 +17,9 @@ import sys
 from pathlib import Path
 from packaging.version import Version
 
-from gpt2spec import outcomes, paths, provenance, results
+from gpt2spec import outcomes, paired, paths, provenance, results
 from gpt2spec.ids import relative
+from gpt2spec.radar import versus
 from gpt2spec.radar.axes import Axis
 
 
@@ -192,9 +193,6 @@ def tl_side(side: dict) -> str:
 
 def versus_table(found: list[dict]) -> str:
     """Speed and memory across versions: what each paired comparison (``gpt2spec.radar.versus``, results/versus/) found."""
-    from gpt2spec import paired  # paired reads torch's clock: only where there is a table to make
-    from gpt2spec.radar import versus
-
     factor = versus.FACTOR
     lines = [
         "## Speed and memory across versions",
@@ -243,10 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         paths.output_file(args.output, "-o", "COMPATIBILITY.md")
         runs, found = [results.read(path) for path in args.results], [read_history(path) for path in args.history]
-        if args.versus:
-            from gpt2spec.radar import versus
-
-            costs = [versus.read(path) for path in args.versus]
+        costs = [versus.read(path) for path in args.versus]
     except ValueError as error:
         paths.refuse(p, error)
     page = table(runs)

@@ -38,6 +38,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from gpt2spec import paired
+
 FORMAT = 1  # of a versus results file: bump when its fields change (read() refuses newer ones)
 # asv's default for `asv compare` (its --factor, 1.1): "the factor above or below which a result is
 # considered problematic". Below it a change is within what a benchmark run is taken to resolve.
@@ -203,7 +205,6 @@ def compare(a: Worker, b: Worker, long: int, rounds: int, memory_rounds: int, wa
     """Each work on each input, alternated: B over A in time and in the peak memory a call adds."""
     import torch
 
-    from gpt2spec import paired
     from gpt2spec.scaling import grid
 
     if a.ready["tokens"] != b.ready["tokens"]:
@@ -249,9 +250,8 @@ def mib(n: float | None) -> str:
 
 
 def ratio_text(r: dict | None) -> str:
-    if r is None:
-        return "-"
-    return f"{r['median']:.2f}x ({r['low']:.2f}-{r['high']:.2f}, {r['pairs']} pairs)"
+    """A stored ratio (``paired.Ratio.as_dict``) as written everywhere, or "-" where none was measured."""
+    return "-" if r is None else paired.Ratio(**r).figure()
 
 
 def line(row: dict, factor: float = FACTOR) -> str:
