@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 REPOS = ("openai-community/gpt2", "gpt2")  # TransformerLens 3.x asks for the first, 4.x for "gpt2"
@@ -48,15 +49,20 @@ def hf_home() -> Path:
     return Path(constants.HF_HOME)
 
 
-def cached_file(name: str) -> Path | None:
-    """``name`` from GPT-2 small's snapshot in the standard HF cache, under either repo id."""
+def cached_copies(name: str) -> Iterator[Path]:
+    """``name`` in GPT-2 small's snapshots in the standard HF cache, one per repo id that has it (lazily:
+    the first is often all that is asked)."""
     from huggingface_hub import try_to_load_from_cache
 
     for repo in REPOS:
         found = try_to_load_from_cache(repo, name)
         if isinstance(found, str):
-            return Path(found)
-    return None
+            yield Path(found)
+
+
+def cached_file(name: str) -> Path | None:
+    """``name`` from GPT-2 small's snapshot in the standard HF cache, under either repo id."""
+    return next(cached_copies(name), None)
 
 
 def cache_lacks(tokenizer: bool = True) -> str | None:
@@ -89,14 +95,7 @@ JSON_FILES = tuple(name for name in SMALL_FILES if name.endswith(".json"))
 
 def cached_snapshots() -> list[Path]:
     """The snapshot folders holding GPT-2 small's config in the HF cache (one per repo id found)."""
-    from huggingface_hub import try_to_load_from_cache
-
-    found = []
-    for repo in REPOS:
-        config = try_to_load_from_cache(repo, "config.json")
-        if isinstance(config, str):
-            found.append(Path(config).parent)
-    return found
+    return [config.parent for config in cached_copies("config.json")]
 
 
 def safetensors_problem(path: Path) -> str | None:
