@@ -9,7 +9,6 @@ Where the weights come from (``--weights``) is ``sources.py``.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,14 +22,14 @@ class Weights:
     deviation: float  # largest |observed - printed| over the fingerprint
     source: str  # where the loader found them, in words
     circuit: int | None = None  # the version of the induction circuit the stand-in's marker says was built in
+    standin: str | None = None  # the stand-in's name, from its marker (``hubcache.standin_name``); None for other weights
 
-    @functools.cached_property  # asked by every snapshot comparison
+    @property
     def snapshot_id(self) -> str:
         """The snapshots/ folder holding this weights' baselines."""
         if self.is_openai:
             return "openai-gpt2"
-        marker = standin_marker()
-        return standin_name(marker["seed"], marker.get("circuit")) if marker is not None else "other-weights"
+        return self.standin or "other-weights"
 
     @property
     def evidence(self) -> str:
@@ -61,4 +60,5 @@ def identify(model: Any, source: str = "") -> Weights:
         deviation=deviation,
         source=source,
         circuit=marker.get("circuit") if marker is not None else None,
+        standin=standin_name(marker["seed"], marker.get("circuit")) if marker is not None else None,
     )

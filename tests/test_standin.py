@@ -40,10 +40,9 @@ def test_the_installed_transformerlens_loads_it_offline(standin_home):
     with harness.suite_state({**ours, "HF_HOME": str(standin_home), "HF_HUB_OFFLINE": "1"}):
         model = loading.load("cpu")
         found = weights.identify(model)
-        folder = found.snapshot_id  # read while the stand-in's HF_HOME is in effect
     assert type(model).__name__ == ("TransformerBridge" if loading.tl_major() >= 4 else "HookedTransformer")
     assert not found.is_openai, "the fingerprint must say the stand-in is not OpenAI's"
-    assert folder == standin.name()
+    assert found.snapshot_id == standin.name()
 
 
 class _Embedding:
