@@ -34,17 +34,13 @@ def suite_state(environ: dict[str, str | None] | None = None) -> Iterator[None]:
 
     from huggingface_hub import constants
 
-    from gpt2spec import snapshot
+    from gpt2spec import snapshot, sources
 
     cwd = os.getcwd()
     saved_environ = dict(os.environ)
     saved = {k: v for k, v in vars(constants).items() if k.isupper()}
     os.chdir(ROOT)
-    for name, value in (environ or {}).items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+    sources.set_environ(environ or {})
     if environ:
         importlib.reload(constants)
     try:

@@ -56,12 +56,12 @@ class Choice:
         saved_env = {name: os.environ.get(name) for name in env}
         saved = {name: getattr(constants, name) for name in values}
         try:
-            _set_env(env)
+            set_environ(env)
             for name, value in values.items():
                 setattr(constants, name, value)
             yield
         finally:
-            _set_env(saved_env)
+            set_environ(saved_env)
             for name, value in saved.items():
                 setattr(constants, name, value)
 
@@ -84,7 +84,8 @@ class Choice:
         return f"Hugging Face cache {where.parent} (offline)"
 
 
-def _set_env(values: dict[str, str | None]) -> None:
+def set_environ(values: dict[str, str | None]) -> None:
+    """Set each variable to its value; None removes it."""
     for name, value in values.items():
         if value is None:
             os.environ.pop(name, None)
