@@ -33,6 +33,11 @@ class SetupError(RuntimeError):
     """Bad input the user can fix: its message is one line that says how."""
 
 
+def first_line(error: BaseException) -> str:
+    """What a failed load says, in one line: its message's first line, else its type's name."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 @functools.cache  # asked by many specs; the installed version does not change within a run
 def tl_version() -> str:
     return importlib.metadata.version("transformer_lens")

@@ -174,7 +174,7 @@ def choose(mode: str, say: Any = print, endpoint: str | None = None) -> Choice:
 def download_failed(endpoint: str, error: BaseException) -> str:
     """The one line for a download that broke off: the hub's 5xx (named by the file it was answered
     for, which transformers' message hides), else transformers' own first line (a missing file)."""
-    what = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    what = loading.first_line(error)
     cause: BaseException | None = error
     while cause is not None:
         response = getattr(cause, "response", None)

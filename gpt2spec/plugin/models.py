@@ -105,8 +105,7 @@ def model_on(pytestconfig: pytest.Config) -> Callable[[str], Any]:
             except OSError as error:  # huggingface_hub / transformers: no network, missing files
                 if (endpoint := pytestconfig.stash[CHOICE].endpoint) is not None:
                     pytest.exit(sources.download_failed(endpoint, error), returncode=4)
-                first = str(error).strip().splitlines()[0]
-                pytest.exit(f"could not load GPT-2 small ({first}): see docs/troubleshooting.md", returncode=4)
+                pytest.exit(f"could not load GPT-2 small ({loading.first_line(error)}): see docs/troubleshooting.md", returncode=4)
             except Exception as error:  # anything else: end the run once, not once per test
                 if pytestconfig.option.fulltrace:
                     raise
