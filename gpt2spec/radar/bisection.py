@@ -145,12 +145,18 @@ def crossed(label: str) -> Probe:
     return lambda found: any(r["time"]["label"] == label and versus.verdict(r["time"], found.get("factor", versus.FACTOR)) == "regression" for r in found["rows"])
 
 
-def cost_bisect(package: str, old: Version, new: Version, run: CostRunner, label: str) -> dict:
-    """The first release between OLD and NEW whose ``label`` cost crossed the factor against OLD's,
-    in the shape of ``bisect``'s finding (kind "cost"), so the release history shows it."""
+def between(package: str, old: Version, new: Version) -> list[Version]:
+    """The index's releases from OLD to NEW, both ends included (ValueError where it lacks either)."""
     releases = [v for v in index.offered(package) if old <= v <= new]
     if old not in releases or new not in releases:
         raise ValueError(f"the index does not offer {package} {old if old not in releases else new}: see pip index versions {package}")
+    return releases
+
+
+def cost_bisect(package: str, old: Version, new: Version, run: CostRunner, label: str) -> dict:
+    """The first release between OLD and NEW whose ``label`` cost crossed the factor against OLD's,
+    in the shape of ``bisect``'s finding (kind "cost"), so the release history shows it."""
+    releases = between(package, old, new)
     end = run(new)
     if end.results is None:
         raise ValueError(f"{package} {new} could not be measured: {end.why}")
@@ -179,9 +185,7 @@ def probes(old: dict, new: dict) -> list[tuple[str, str, Probe]]:
     """(kind, what, probe) for everything that differs between OLD and NEW's results."""
     found = changes.compare(old, new)
     out: list[tuple[str, str, Probe]] = []
-    for claim, _, _ in found.outcomes:
-        out.append(("outcome", claim, lambda r, c=claim: compat.cell(r["claims"].get(c), changes.major(r))))
-    for claim in found.added + found.gone:
+    for claim in [claim for claim, _, _ in found.outcomes] + found.added + found.gone:
         out.append(("outcome", claim, lambda r, c=claim: compat.cell(r["claims"].get(c), changes.major(r))))
     for claim, _, _ in found.drift:
         out.append(("drift", claim, lambda r, c=claim: changes.size((r["claims"].get(c) or {}).get("drift"))))
@@ -217,9 +221,7 @@ def first_change(releases: list[Version], run: Callable[[Version], Release], pro
 
 
 def bisect(package: str, old: Version, new: Version, run: Runner) -> dict:
-    releases = [v for v in index.offered(package) if old <= v <= new]
-    if old not in releases or new not in releases:
-        raise ValueError(f"the index does not offer {package} {old if old not in releases else new}: see pip index versions {package}")
+    releases = between(package, old, new)
     ends = run(old), run(new)
     for end in ends:
         if end.results is None:
