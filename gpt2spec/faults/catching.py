@@ -191,7 +191,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {cell_label(run.cell.get(nodeid)):<8} {NodeId.of(nodeid).brief}")
     if page:
         print(f"\nthe page, with this table: {page}")
-    for line in problems(runs):
+    found = problems(runs)
+    for line in found:
         print(f"error: {line}", file=sys.stderr)
-    return 1 if problems(runs) else 0
+    return 1 if found else 0
 
