@@ -115,7 +115,7 @@ class CostRunner(Runner):
             subprocess.run([sys.executable, "-m", "venv", "--clear", str(env)], check=True)
             extra = NEEDS.get((self.package, version.major), [])
             for args in ([self.torch], ["-e", ".", f"{self.package}=={version}", *extra, self.torch]):
-                done = subprocess.run([str(python), "-m", "pip", "install", "--quiet", *args], capture_output=True, text=True)
+                done = index.pip("install", "--quiet", *args, python=python)
                 if done.returncode != 0:
                     return None, f"pip: {index.why_not(done.stdout + chr(10) + done.stderr)}"
             (env / "made").touch()

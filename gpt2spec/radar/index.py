@@ -22,8 +22,9 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 
-def pip(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pip", *args], capture_output=True, text=True)
+def pip(*args: str, python: str | Path = sys.executable) -> subprocess.CompletedProcess:
+    """pip with ``args``, as ``python`` runs it (this Python's, unless another environment's is named)."""
+    return subprocess.run([str(python), "-m", "pip", *args], capture_output=True, text=True)
 
 
 def offered(package: str, pre: bool = False) -> list[Version]:
