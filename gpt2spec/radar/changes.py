@@ -128,8 +128,9 @@ def compare(old: dict, new: dict) -> Changes:
 
 
 def failing(c: Changes) -> str:
+    """"2 claims that held now fail", for the terminal and the Markdown alike."""
     n = len(c.newly_failing)
-    return f"{n} claim{'' if n == 1 else 's'} that held"
+    return f"{n} claim{'' if n == 1 else 's'} that held now fail{'s' if n == 1 else ''}"
 
 
 def lost(was: float, now: float) -> str:
@@ -164,7 +165,7 @@ def text(c: Changes, old_path: Path, new_path: Path) -> str:
                 lines.append(f"  {sign}{len(names)} {NAMES[listed]}: {', '.join(names[:SHOWN])}{more}")
     if c.unrecorded:
         lines.append(f"  not compared (a file predates provenance): {', '.join(c.unrecorded)}")
-    verdict = f"{failing(c)} now fail{'s' if len(c.newly_failing) == 1 else ''}" if c.newly_failing else "no claim that held fails now"
+    verdict = failing(c) if c.newly_failing else "no claim that held fails now"
     return "\n".join(lines + [verdict])
 
 
@@ -186,7 +187,7 @@ def markdown(c: Changes, old_path: Path, new_path: Path) -> str:
     if c.accepted:
         lines += [f"**Not what was asked for:** the newest installable {', '.join(c.accepted)} was accepted (GPT2SPEC_ACCEPT_INSTALLABLE=1).", ""]
     if c.newly_failing:
-        lines += [f"**{failing(c)} now fail{'s' if len(c.newly_failing) == 1 else ''}:**", ""] + [f"- `{relative(x)}`" for x in c.newly_failing] + [""]
+        lines += [f"**{failing(c)}:**", ""] + [f"- `{relative(x)}`" for x in c.newly_failing] + [""]
     if c.settings:
         lines += ["## Where they ran: what differs", ""] + table("| | before | now |", [row(k, a, b) for k, a, b in c.settings])
     if c.empty:
